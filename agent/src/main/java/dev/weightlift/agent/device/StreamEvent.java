@@ -1,0 +1,19 @@
+package dev.weightlift.agent.device;
+
+import java.time.Duration;
+
+/** A point in a {@link CopyStream}'s queue. */
+public interface StreamEvent extends AutoCloseable {
+
+    boolean isDone();
+
+    /**
+     * Waits for the event at most {@code timeout}.
+     *
+     * @return false when the deadline passed first
+     */
+    boolean await(Duration timeout);
+
+    @Override
+    void close();
+}
