@@ -1,0 +1,43 @@
+package dev.weightlift.agent.engine;
+
+import dev.weightlift.agent.device.ShareHandle;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The agent's side of one update into one engine worker (the process that owns one GPU of an engine
+ * instance), whatever the wire protocol: the native protocol (DESIGN §6) or checkpoint-engine's.
+ * Lock-step like checkpoint-engine: every message is answered by one acknowledgement, so the pipeline sends
+ * bucket {@code g}, fills the other slot of the shared buffer while the worker loads it, then awaits the
+ * ack before sending bucket {@code g + 1}. Every call that waits takes a deadline and throws
+ * {@link EngineException} naming the worker and the step when it passes or the worker answers an error.
+ */
+public interface WorkerChannel extends AutoCloseable {
+
+    /** UUID of the GPU this worker owns; the worker is matched to the agent's GPU by it. */
+    String gpuUuid();
+
+    /** Waits until the worker is connected and has said who it is. */
+    void awaitConnected(Duration timeout) throws EngineException;
+
+    /** Sends the shared buffer's handle and waits for the worker to have opened it. */
+    void shareBuffer(ShareHandle handle, Duration timeout) throws EngineException;
+
+    /** Sends one bucket's tensor list; returns without waiting (see {@link #awaitAck}). */
+    void sendBucket(List<TensorEntry> tensors) throws EngineException;
+
+    /** Waits for the acknowledgement of the last message sent; an error reply becomes an exception. */
+    void awaitAck(Duration timeout) throws EngineException;
+
+    /** Tells the worker to drop the shared buffer and waits until it has. */
+    void release(Duration timeout) throws EngineException;
+
+    /** Runs the engine's post-load processing (e.g. vLLM's process_weights_after_loading) and waits for it. */
+    void finish(Duration timeout) throws EngineException;
+
+    /** Tells the worker the update is abandoned (it must not report success); never blocks past a short deadline. */
+    void abort(String reason);
+
+    @Override
+    void close();
+}
