@@ -32,6 +32,7 @@ public final class CheckpointEngineChannel implements WorkerChannel {
     private static final AtomicLong MONITORS = new AtomicLong();
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration ABORT_SEND_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration LAST_ANSWER_GRACE = Duration.ofMillis(200);
 
     private final ZContext context;
     private final ZMQ.Socket socket;
@@ -192,7 +193,7 @@ public final class CheckpointEngineChannel implements WorkerChannel {
         String step = pendingStep;
         long deadline = System.nanoTime() + timeout.toNanos();
         try (ZMQ.Poller poller = context.createPoller(2)) {
-            int replyIndex = poller.register(socket, ZMQ.Poller.POLLIN);
+            poller.register(socket, ZMQ.Poller.POLLIN);
             int monitorIndex = poller.register(monitor, ZMQ.Poller.POLLIN);
             while (true) {
                 long left = remainingMillis(deadline);
@@ -200,19 +201,25 @@ public final class CheckpointEngineChannel implements WorkerChannel {
                     throw failure("did not answer " + step + " within " + timeout.toMillis() + " ms");
                 }
                 poller.poll(left);
-                if (poller.pollin(monitorIndex)) {
+                boolean peerChanged = poller.pollin(monitorIndex);
+                if (peerChanged) {
                     drainMonitor();
-                    requireOnePeer(step);
                 }
-                if (poller.pollin(replyIndex)) {
-                    byte[] reply = socket.recv(ZMQ.DONTWAIT);
-                    if (reply != null) {
-                        pendingStep = null;
-                        if (reply.length > 0) {
-                            throw workerError(step, new String(reply, StandardCharsets.UTF_8));
-                        }
-                        return;
+                byte[] reply = socket.recv(ZMQ.DONTWAIT);
+                if (reply == null && peerChanged && peers != 1) {
+                    // a worker that answers and then leaves (the last step) may be seen leaving first
+                    socket.setReceiveTimeOut((int) Math.min(left, LAST_ANSWER_GRACE.toMillis()));
+                    reply = socket.recv();
+                }
+                if (reply != null) {
+                    pendingStep = null;
+                    if (reply.length > 0) {
+                        throw workerError(step, new String(reply, StandardCharsets.UTF_8));
                     }
+                    return;
+                }
+                if (peerChanged) {
+                    requireOnePeer(step);
                 }
             }
         }
