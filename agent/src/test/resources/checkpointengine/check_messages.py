@@ -52,6 +52,37 @@ def check_bucket(msg, want):
         assert type(got["offset"]) is int and got["offset"] == expected["offset"], got["offset"]
 
 
+def decode(spec):
+    """The Python value a JSON spec stands for: {"bytes": hex}, {"tuple": [...]}, {"dict": [[k, v], ...]}."""
+    if isinstance(spec, list):
+        return [decode(v) for v in spec]
+    if isinstance(spec, dict):
+        (kind, value), = spec.items()
+        if kind == "bytes":
+            return bytes.fromhex(value)
+        if kind == "tuple":
+            return tuple(decode(v) for v in value)
+        if kind == "dict":
+            return {k: decode(v) for k, v in value}
+        raise AssertionError("unknown spec " + kind)
+    return spec
+
+
+def same(got, want):
+    """Equal, and of exactly the same types all the way down (True is not 1, a tuple is not a list)."""
+    assert type(got) is type(want), (got, want)
+    if isinstance(want, (list, tuple)):
+        assert len(got) == len(want), (got, want)
+        for g, w in zip(got, want):
+            same(g, w)
+    elif isinstance(want, dict):
+        assert list(got) == list(want), (got, want)
+        for k in want:
+            same(got[k], want[k])
+    else:
+        assert got == want, (got, want)
+
+
 def check_error(msg, want):
     assert type(msg) is RuntimeError and msg.args == (want["message"],), repr(msg)
 
@@ -73,6 +104,8 @@ def main():
                 check_bucket(msg, want)
             elif kind == "none":
                 assert msg is None, msg
+            elif kind == "value":
+                same(msg, decode(want["value"]))
             elif kind == "error":
                 check_error(msg, want)
             else:
