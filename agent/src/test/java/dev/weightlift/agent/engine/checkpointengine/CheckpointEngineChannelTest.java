@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,6 +152,42 @@ class CheckpointEngineChannelTest {
             assertTrue(e.getMessage().contains("disconnected from " + channel.address() + " during bucket 0"),
                     e.getMessage());
             fake.join(STEP.toMillis());
+        }
+    }
+
+    @Test
+    void abortStillReachesAWorkerThatMissedTheAckDeadline() throws Exception {
+        try (CheckpointEngineChannel channel = CheckpointEngineChannel.bind(context, "127.0.0.1", GPU, 0)) {
+            CompletableFuture<byte[]> afterSlowBucket = new CompletableFuture<>();
+            Thread slowWorker = new Thread(() -> {
+                ZMQ.Socket rep = context.createSocket(SocketType.REP);
+                rep.setLinger(0);
+                rep.connect(channel.address());
+                rep.recv();
+                rep.send(new byte[0]);
+                rep.recv();
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                rep.send(new byte[0]);
+                rep.setReceiveTimeOut((int) STEP.toMillis());
+                afterSlowBucket.complete(rep.recv());
+                context.destroySocket(rep);
+            });
+            slowWorker.start();
+            channel.awaitConnected(STEP);
+            channel.shareBuffer(HANDLE, STEP);
+            channel.sendBucket(bucket(0));
+            EngineException e = assertThrows(EngineException.class, () -> channel.awaitAck(Duration.ofMillis(200)));
+            assertTrue(e.getMessage().contains("did not answer bucket 0 within 200 ms"), e.getMessage());
+
+            channel.abort("ack deadline passed");
+            assertEquals(HexFormat.of().formatHex(
+                    CheckpointEngineMessages.runtimeError("weightlift aborted the update: ack deadline passed")),
+                    HexFormat.of().formatHex(afterSlowBucket.get(STEP.toMillis(), TimeUnit.MILLISECONDS)));
+            slowWorker.join(STEP.toMillis());
         }
     }
 
