@@ -156,6 +156,8 @@ class DefaultValuesTest {
     JsonNode operator = container(deployment, "operator");
 
     assertRestricted(podSpec(deployment), operator);
+    assertEquals(podSpec(deployment).path("securityContext").path("runAsUser"),
+        podSpec(deployment).path("securityContext").path("fsGroup"), "the non-root user must be able to read the mounted keys");
     assertTrue(volume(deployment, "tmp").has("emptyDir"));
     assertEquals("/tmp", mount(operator, "tmp").path("mountPath").asText());
     assertTrue(operator.path("resources").path("limits").has("memory"));
