@@ -77,6 +77,15 @@ class DefaultValuesTest {
   }
 
   @Test
+  void keyJobAndItsRbacAreHooksOutsideTheReleaseManifest() {
+    RenderedChart release = RenderedChart.withDefaults();
+
+    assertTrue(release.ofKind("Job").isEmpty(), "the key Job must be a hook, not a release resource");
+    assertFalse(release.has("Role", FULLNAME + "-curve-keygen"));
+    assertTrue(release.has("Deployment", FULLNAME + "-operator"));
+  }
+
+  @Test
   void noSecretIsRenderedWhenTheKeyJobMakesIt() {
     assertTrue(CHART.ofKind("Secret").isEmpty(), "the key Job creates the Secret; Helm must not own it");
   }
