@@ -175,7 +175,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
                     run.pods, null, run.startedAt.toString(), null));
         } else {
             ExecutionProgress p = progress.get();
-            List<PodResult> pods = withState(run.pods, PodResult.State.Updating, Map.of());
+            List<PodResult> pods = withState(run.pods, PodResult.State.Updating, null, Map.of());
             write(update, new Observation(Verdict.Running, null, p.phase() + ": " + p.bucketsDone() + " of " + p.bucketsTotal() + " buckets",
                     pods, p, run.startedAt.toString(), null));
             metrics.progress(id.getNamespace().orElse(""), id.getName(), p.bytesTotal() <= 0 ? 0 : (int) (p.bytesDone() * 100 / p.bytesTotal()));
@@ -194,7 +194,10 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
                 }
             }
         }
-        List<PodResult> pods = withState(run.pods, PodResult.State.Updated, failed);
+        boolean succeeded = result.succeeded() && failed.isEmpty();
+        List<PodResult> pods = succeeded || result.succeeded()
+                ? withState(run.pods, PodResult.State.Updated, null, failed)
+                : withState(run.pods, PodResult.State.Skipped, "not updated: " + result.reason(), failed);
         pods.forEach(p -> {
             if (p.getState() == PodResult.State.Updated) {
                 p.setVersion(version);
@@ -204,7 +207,6 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         ExecutionProgress finalProgress = new ExecutionProgress(Phase.Finalizing, result.bytesTotal(), result.bytesTotal(),
                 run.progress().map(ExecutionProgress::bucketsTotal).orElse(0), run.progress().map(ExecutionProgress::bucketsTotal).orElse(0),
                 run.progress().map(ExecutionProgress::bucketSizeBytes).orElse(0L));
-        boolean succeeded = result.succeeded() && failed.isEmpty();
         Observation observation;
         if (succeeded) {
             String message = updated + " of " + run.targets.size() + " pods hold version " + version;
@@ -221,7 +223,8 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         executions.forget(id, run);
     }
 
-    private static List<PodResult> withState(List<PodResult> pods, PodResult.State state, Map<String, String> failed) {
+    /** The pods with {@code state} and {@code message}, but Skipped ones as they were and failed ones Failed. */
+    private static List<PodResult> withState(List<PodResult> pods, PodResult.State state, String message, Map<String, String> failed) {
         List<PodResult> result = new ArrayList<>();
         for (PodResult original : pods) {
             PodResult p = new PodResult();
@@ -233,7 +236,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
             if (original.getState() != PodResult.State.Skipped) {
                 String failure = failed.get(original.getName());
                 p.setState(failure == null ? state : PodResult.State.Failed);
-                p.setMessage(failure);
+                p.setMessage(failure == null ? message : failure);
             }
             result.add(p);
         }

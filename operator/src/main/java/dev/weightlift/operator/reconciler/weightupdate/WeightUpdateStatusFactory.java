@@ -102,7 +102,7 @@ public final class WeightUpdateStatusFactory {
         status.setStartTime(observation.startTime());
         status.setTimings(observation.timings());
         if (observation.progress() != null) {
-            status.setProgress(progress(observation.progress(), observation.startTime(), phase == Phase.Succeeded));
+            status.setProgress(progress(observation.progress(), observation.startTime(), phase));
             status.setBucketSizeBytes(observation.progress().bucketSizeBytes() > 0 ? observation.progress().bucketSizeBytes() : null);
         }
         if (phase.isTerminal()) {
@@ -116,6 +116,7 @@ public final class WeightUpdateStatusFactory {
         WeightUpdateStatus status = copy(previous);
         if (status.getPhase() == null) {
             status.setPhase(Phase.Pending);
+            status.setObservedGeneration(generation);
         }
         List<Condition> kept = new ArrayList<>(previous.getConditions() == null ? List.of() : previous.getConditions());
         kept.removeIf(c -> ConditionFactory.PROGRESSING.equals(c.getType()));
@@ -138,7 +139,8 @@ public final class WeightUpdateStatusFactory {
         return status;
     }
 
-    private Progress progress(ExecutionProgress p, String startTime, boolean complete) {
+    private Progress progress(ExecutionProgress p, String startTime, Phase phase) {
+        boolean complete = phase == Phase.Succeeded;
         Progress progress = new Progress();
         long done = complete ? p.bytesTotal() : p.bytesDone();
         progress.setBytesTotal(p.bytesTotal());
@@ -148,7 +150,7 @@ public final class WeightUpdateStatusFactory {
         int percent = p.bytesTotal() <= 0 ? (complete ? 100 : 0) : (int) Math.min(100, done * 100 / p.bytesTotal());
         progress.setPercent(percent);
         progress.setSummary(String.format(Locale.ROOT, "%d%% %.1f/%.1f GiB", percent, gib(done), gib(p.bytesTotal())));
-        if (!complete && startTime != null && done > 0 && done < p.bytesTotal()) {
+        if (!phase.isTerminal() && startTime != null && done > 0 && done < p.bytesTotal()) {
             long elapsedMillis = Math.max(0, Duration.between(Instant.parse(startTime), conditions.instant()).toMillis());
             progress.setEtaSeconds((long) Math.ceil(elapsedMillis / 1000.0 * (p.bytesTotal() - done) / done));
         }
