@@ -6,13 +6,13 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import java.io.OutputStream;
 import org.slf4j.LoggerFactory;
 
 /**
- * Points the root logger at one console appender: text lines with the MDC ({@code resource.namespace},
+ * Points the root logger at one appender on {@code out} (standard output in the operator): text lines with the MDC ({@code resource.namespace},
  * {@code resource.name} of the update being reconciled), or one JSON object per line (logback's JsonEncoder,
  * MDC included) for log pipelines.
  */
@@ -31,6 +31,9 @@ public final class LogSetup {
             json.setWithSequenceNumber(false);
             json.setWithNanoseconds(false);
             json.setWithContext(false);
+            json.setWithMessage(false);
+            json.setWithArguments(false);
+            json.setWithFormattedMessage(true);
             encoder = json;
         } else {
             PatternLayoutEncoder text = new PatternLayoutEncoder();
@@ -39,7 +42,7 @@ public final class LogSetup {
         }
         encoder.setContext(context);
         encoder.start();
-        ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
+        OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
         appender.setContext(context);
         appender.setName("console");
         appender.setEncoder(encoder);
