@@ -15,6 +15,20 @@ package dev.weightlift.operator.plan;
 public record Prediction(double loadSeconds, double broadcastSeconds, double reloadSeconds, double boundSeconds,
                          double serialSeconds, double twoStageSeconds, double threeStageSeconds) {
 
+    public Prediction {
+        loadSeconds = micros(loadSeconds);
+        broadcastSeconds = micros(broadcastSeconds);
+        reloadSeconds = micros(reloadSeconds);
+        boundSeconds = micros(boundSeconds);
+        serialSeconds = micros(serialSeconds);
+        twoStageSeconds = micros(twoStageSeconds);
+        threeStageSeconds = micros(threeStageSeconds);
+    }
+
+    private static double micros(double seconds) {
+        return Math.round(seconds * 1e6) / 1e6;
+    }
+
     /** Share of the bound the three-stage schedule reaches. */
     public double efficiency() {
         return threeStageSeconds == 0 ? 1 : boundSeconds / threeStageSeconds;

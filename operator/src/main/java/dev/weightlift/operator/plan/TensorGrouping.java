@@ -10,9 +10,13 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * The CR's {@code spec.grouping.pattern}: a Java regex searched in every tensor name. Tensors it matches
- * are grouped by their group key, the values of its capturing groups joined by {@code /} (the whole
- * match when it has none); tensors it does not match are free. A group always travels whole: it is
- * loaded by one owner and packed into one bucket.
+ * are grouped by their group key, the values of the capturing groups that took part in the match,
+ * joined by {@code /} (the whole match when the pattern has no capturing group); tensors it does not
+ * match are free. Whatever a capturing group holds splits groups: to put all experts' gate and up
+ * projections of a layer in one group, keep the expert index out of the captures, e.g.
+ * {@code model\.layers\.(\d+)\.(?:(self_attn)|mlp\.(experts)\.\d+\.(?:gate_proj|up_proj|(down)_proj))}
+ * gives the keys {@code 3/self_attn}, {@code 3/experts} and {@code 3/experts/down}. A group always
+ * travels whole: it is loaded by one owner and packed into one bucket.
  */
 public final class TensorGrouping {
 
@@ -55,11 +59,10 @@ public final class TensorGrouping {
         }
         StringBuilder key = new StringBuilder();
         for (int g = 1; g <= m.groupCount(); g++) {
-            if (g > 1) {
-                key.append('/');
-            }
             String value = m.group(g);
-            key.append(value == null ? "" : value);
+            if (value != null) {
+                key.append(key.isEmpty() ? "" : "/").append(value);
+            }
         }
         return key.toString();
     }
@@ -115,7 +118,7 @@ public final class TensorGrouping {
 
         /** How errors and summaries name this unit. */
         public String label() {
-            return group != null ? "group '" + group + "' (" + tensors.size() + " tensors)"
+            return group != null ? "group '" + group + "' (" + tensors.size() + (tensors.size() == 1 ? " tensor)" : " tensors)")
                     : "tensor '" + tensors.get(0).name() + "'";
         }
     }
