@@ -8,12 +8,13 @@ package dev.weightlift.operator.plan;
  * @param broadcastIntraNodeGBps NCCL broadcast algorithm bandwidth inside one node (NVLink)
  * @param broadcastInterNodeGBps NCCL broadcast algorithm bandwidth once the group spans nodes
  * @param nicGBps                one NIC, for P2P reads
- * @param reloadGBps             the engine's load_weights from the IPC slot
+ * @param reloadGBps             the engine's load_weights from the IPC slot, per byte
+ * @param reloadPerTensorUs      the engine's load_weights, per tensor (Python weight loaders)
  * @param perBucketOverheadMs    fixed cost per bucket (collective launch, acks, error all-reduce)
  */
 public record Bandwidths(double h2dPerGpuGBps, double h2dPerNodeGBps, double broadcastIntraNodeGBps,
                          double broadcastInterNodeGBps, double nicGBps, double reloadGBps,
-                         double perBucketOverheadMs) {
+                         double reloadPerTensorUs, double perBucketOverheadMs) {
 
     public Bandwidths {
         for (double v : new double[] {h2dPerGpuGBps, h2dPerNodeGBps, broadcastIntraNodeGBps,
@@ -22,13 +23,13 @@ public record Bandwidths(double h2dPerGpuGBps, double h2dPerNodeGBps, double bro
                 throw new PlanException("bandwidths must be positive: " + this);
             }
         }
-        if (perBucketOverheadMs < 0) {
-            throw new PlanException("perBucketOverheadMs must not be negative: " + perBucketOverheadMs);
+        if (perBucketOverheadMs < 0 || reloadPerTensorUs < 0) {
+            throw new PlanException("perBucketOverheadMs and reloadPerTensorUs must not be negative: " + this);
         }
     }
 
     /** Measured on the project's H200 machines (shared/device/README.md); NIC and reload assumed. */
     public static Bandwidths h200() {
-        return new Bandwidths(54, 100, 370, 45, 45, 400, 1);
+        return new Bandwidths(54, 100, 370, 45, 45, 400, 20, 1);
     }
 }

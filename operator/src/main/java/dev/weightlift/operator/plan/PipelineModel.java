@@ -17,12 +17,12 @@ public final class PipelineModel {
 
     /**
      * @param steps          the plan's schedule
-     * @param bucketBytes    bytes of each bucket, by bucket index
+     * @param buckets        the plan's buckets, by index
      * @param nodeOf         node of every participant id
      * @param p2p            loads are network reads (else H2D)
      * @param broadcastNodes nodes spanned by the broadcast group
      */
-    public static Prediction predict(List<Transfer> steps, long[] bucketBytes, Map<String, String> nodeOf,
+    public static Prediction predict(List<Transfer> steps, List<Bucket> buckets, Map<String, String> nodeOf,
                                      boolean p2p, int broadcastNodes, BufferLayout layout, Bandwidths bw) {
         Map<String, Integer> loadersPerNode = new HashMap<>();
         steps.stream().map(Transfer::receiver).distinct()
@@ -36,11 +36,12 @@ public final class PipelineModel {
         double[] reload = new double[n];
         for (int k = 0; k < n; k++) {
             Transfer t = steps.get(k);
-            double gb = bucketBytes[t.bucket()] / 1e9;
+            Bucket bucket = buckets.get(t.bucket());
+            double gb = bucket.bytes() / 1e9;
             double h2d = Math.min(bw.h2dPerGpuGBps(), bw.h2dPerNodeGBps() / loadersPerNode.get(nodeOf.get(t.receiver())));
             load[k] = gb / (p2p ? Math.min(bw.nicGBps(), h2d) : h2d);
             bcast[k] = gb / bcastRate + overhead;
-            reload[k] = gb / bw.reloadGBps();
+            reload[k] = gb / bw.reloadGBps() + bucket.tensors().size() * bw.reloadPerTensorUs() / 1e6;
         }
 
         double loadStage = 0;
@@ -107,7 +108,11 @@ public final class PipelineModel {
         return reloadEnd;
     }
 
-    /** Weightlift: a loader refills its staging buffer as soon as its previous bucket was broadcast. */
+    /**
+     * Weightlift: a loader refills its staging buffer as soon as its previous bucket has moved into an
+     * IPC slot (a device copy at the start of its broadcast, as checkpoint-engine does it, whose time is
+     * negligible next to H2D), so its next load overlaps that broadcast and the reloads.
+     */
     private static double threeStage(List<Transfer> steps, double[] load, double[] bcast, double[] reload,
                                      BufferLayout layout) {
         Map<String, Double> loaderFree = new HashMap<>();
@@ -131,7 +136,7 @@ public final class PipelineModel {
             bcastEnd = start + bcast[k];
             reloadEnd = Math.max(bcastEnd, reloadEnd) + reload[k];
             slotFree[slot] = reloadEnd;
-            loaderFree.put(t.receiver(), layout == BufferLayout.STAGED_DOUBLE_BUFFER ? bcastEnd : loadEnd);
+            loaderFree.put(t.receiver(), layout == BufferLayout.STAGED_DOUBLE_BUFFER ? start : loadEnd);
         }
         return reloadEnd;
     }

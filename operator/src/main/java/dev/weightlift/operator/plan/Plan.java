@@ -62,8 +62,10 @@ public record Plan(String checkpoint, Mode mode, int tensors, long totalBytes, B
                 "stages: load %.2f s, broadcast %.2f s, reload %.2f s; bound %.2f s%n",
                 p.loadSeconds(), p.broadcastSeconds(), p.reloadSeconds(), p.boundSeconds()));
         s.append(String.format(Locale.ROOT,
-                "predicted: serial %.2f s, two-stage (checkpoint-engine) %.2f s, three-stage %.2f s (%.2f of bound)",
-                p.serialSeconds(), p.twoStageSeconds(), p.threeStageSeconds(), p.efficiency()));
+                "predicted: serial %.2f s, two-stage (checkpoint-engine) %.2f s (%.2f of bound), three-stage %.2f s"
+                        + " (%.2f of bound)",
+                p.serialSeconds(), p.twoStageSeconds(), p.boundSeconds() / p.twoStageSeconds(), p.threeStageSeconds(),
+                p.efficiency()));
         return s.toString();
     }
 

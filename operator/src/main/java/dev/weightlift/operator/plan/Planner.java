@@ -73,28 +73,26 @@ public final class Planner {
                     : Schedules.p2pCheckpointEngine(buckets, owners, targets, slots);
         };
 
-        long[] bucketBytes = new long[buckets.size()];
-        buckets.forEach(b -> bucketBytes[b.index()] = b.bytes());
         Map<String, String> nodeOf = new HashMap<>();
         owners.forEach(o -> nodeOf.put(o.id(), o.node()));
         targets.forEach(t -> nodeOf.put(t.id(), t.node()));
         Set<String> targetNodes = new LinkedHashSet<>();
         targets.forEach(t -> targetNodes.add(t.node()));
-        Prediction prediction = PipelineModel.predict(schedule, bucketBytes, nodeOf, request.mode() == Mode.P2P,
+        Prediction prediction = PipelineModel.predict(schedule, buckets, nodeOf, request.mode() == Mode.P2P,
                 targetNodes.size(), sizing.layout(), request.bandwidths());
 
         return new Plan(request.checkpoint(), request.mode(), all.size(), totalBytes, sizing,
                 owners.stream().map(Participant::id).toList(), targets.stream().map(Participant::id).toList(),
-                buckets, schedule, traffic(schedule, bucketBytes), prediction);
+                buckets, schedule, traffic(schedule, buckets), prediction);
     }
 
-    private static Traffic traffic(List<Transfer> schedule, long[] bucketBytes) {
+    private static Traffic traffic(List<Transfer> schedule, List<Bucket> buckets) {
         Map<String, Long> load = new HashMap<>();
         Map<String, Long> sender = new HashMap<>();
         Map<String, Long> receiver = new HashMap<>();
         long broadcast = 0;
         for (Transfer t : schedule) {
-            long b = bucketBytes[t.bucket()];
+            long b = buckets.get(t.bucket()).bytes();
             load.merge(t.receiver(), b, Long::sum);
             if (t.senderLink() != null) {
                 sender.merge(t.senderLink(), b, Long::sum);

@@ -27,7 +27,7 @@ final class Fixtures {
     }
 
     static Bandwidths bandwidths() {
-        return new Bandwidths(50, 100, 200, 40, 40, 400, 1);
+        return new Bandwidths(50, 100, 200, 40, 40, 400, 10, 1);
     }
 
     static SizingPolicy sizing(long maxBucketBytes) {
