@@ -1,0 +1,222 @@
+package dev.weightlift.operator.hub;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
+import org.zeromq.ZMsg;
+
+/**
+ * The hub's I/O thread: owns the ROUTER and the ZAP socket, and runs the commands
+ * other threads submit (woken through a pipe). Everything it receives goes to the {@link AgentHub}.
+ */
+final class HubLoop implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HubLoop.class);
+    private static final long MAX_WAIT_MS = 50;
+
+    private final ZContext context;
+    private final HubConfig config;
+    private final ZapAuthenticator authenticator;
+    private final AgentHub hub;
+    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final Pipe wake;
+    private final Thread thread;
+    private final CountDownLatch bound = new CountDownLatch(1);
+    private volatile boolean running = true;
+    private volatile String endpoint;
+    private volatile RuntimeException bindFailure;
+    private ZMQ.Socket router;
+
+    HubLoop(ZContext context, HubConfig config, ZapAuthenticator authenticator, AgentHub hub) throws IOException {
+        this.context = context;
+        this.config = config;
+        this.authenticator = authenticator;
+        this.hub = hub;
+        this.wake = Pipe.open();
+        wake.source().configureBlocking(false);
+        wake.sink().configureBlocking(false);
+        this.thread = new Thread(this, "weightlift-hub-io");
+        thread.setDaemon(true);
+    }
+
+    void start(Duration deadline) throws IOException {
+        thread.start();
+        try {
+            if (!bound.await(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IOException("hub did not bind " + config.bindEndpoint() + " within " + deadline);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding " + config.bindEndpoint(), e);
+        }
+        if (bindFailure != null) {
+            throw new IOException("cannot bind the agent hub at " + config.bindEndpoint() + ": "
+                    + bindFailure.getMessage(), bindFailure);
+        }
+    }
+
+    String endpoint() {
+        return endpoint;
+    }
+
+    boolean running() {
+        return running;
+    }
+
+    /** Runs {@code command} on the I/O thread. */
+    void submit(Runnable command) {
+        commands.add(command);
+        try {
+            wake.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        } catch (IOException e) {
+            LOG.debug("hub wake-up pipe closed", e);
+        }
+    }
+
+    /** On the I/O thread only. */
+    boolean send(byte[] identity, byte[] frame) {
+        return router.send(identity, ZMQ.SNDMORE | ZMQ.DONTWAIT) && router.send(frame, ZMQ.DONTWAIT);
+    }
+
+    void stop() {
+        running = false;
+        submit(() -> { });
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            wake.sink().close();
+            wake.source().close();
+        } catch (IOException e) {
+            LOG.debug("closing the hub wake-up pipe", e);
+        }
+    }
+
+    @Override
+    public void run() {
+        ZMQ.Socket zap = null;
+        try {
+            zap = context.createSocket(SocketType.REP);
+            zap.setLinger(0);
+            zap.bind(ZapAuthenticator.ENDPOINT);
+            router = AgentHub.routerSocket(context, config);
+            router.bind(config.bindEndpoint());
+            endpoint = router.getLastEndpoint();
+        } catch (RuntimeException e) {
+            bindFailure = e;
+            running = false;
+            bound.countDown();
+            closeAll(zap);
+            return;
+        }
+        bound.countDown();
+        try {
+            loop(zap);
+        } catch (RuntimeException e) {
+            LOG.error("agent hub I/O thread failed; the hub stops", e);
+            running = false;
+        } finally {
+            closeAll(zap);
+        }
+    }
+
+    private void loop(ZMQ.Socket zap) {
+        ZMQ.Poller poller = context.createPoller(3);
+        int routerIn = poller.register(router, ZMQ.Poller.POLLIN);
+        int zapIn = poller.register(zap, ZMQ.Poller.POLLIN);
+        int wakeIn = poller.register(wake.source(), ZMQ.Poller.POLLIN);
+        long heartbeatNanos = config.heartbeatInterval().toNanos();
+        long nextHeartbeat = System.nanoTime() + heartbeatNanos;
+        try {
+            while (running) {
+                long waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (nextHeartbeat - System.nanoTime()) / 1_000_000));
+                poller.poll(waitMs);
+                if (poller.pollin(wakeIn)) {
+                    drainWake();
+                }
+                for (Runnable command; (command = commands.poll()) != null; ) {
+                    command.run();
+                }
+                if (poller.pollin(zapIn)) {
+                    answerZap(zap);
+                }
+                if (poller.pollin(routerIn)) {
+                    receiveAll();
+                }
+                if (System.nanoTime() - nextHeartbeat >= 0) {
+                    hub.onHeartbeatTick();
+                    nextHeartbeat = System.nanoTime() + heartbeatNanos;
+                } else {
+                    hub.onExpiryTick();
+                }
+            }
+        } finally {
+            poller.close();
+        }
+    }
+
+    private void receiveAll() {
+        for (ZMsg message; (message = ZMsg.recvMsg(router, ZMQ.DONTWAIT)) != null; ) {
+            try {
+                String node = message.pop().getString(StandardCharsets.UTF_8);
+                if (message.size() != 1) {
+                    hub.onConnectionRefused("malformed", "node " + node + " sent " + message.size()
+                            + " frames, expected 1");
+                    continue;
+                }
+                hub.onFrame(node, message.pop().getData());
+            } finally {
+                message.destroy();
+            }
+        }
+    }
+
+    private void answerZap(ZMQ.Socket zap) {
+        ZMsg request = ZMsg.recvMsg(zap, ZMQ.DONTWAIT);
+        if (request == null) {
+            return;
+        }
+        ZapAuthenticator.Decision decision = authenticator.decide(request);
+        decision.reply().send(zap);
+        if (decision.refusal() != null) {
+            hub.onConnectionRefused("unauthorized", decision.refusal() + " from " + decision.address());
+        }
+    }
+
+    private void drainWake() {
+        ByteBuffer buffer = ByteBuffer.allocate(256);
+        try {
+            while (wake.source().read(buffer) > 0) {
+                buffer.clear();
+            }
+        } catch (IOException e) {
+            LOG.debug("hub wake-up pipe closed", e);
+        }
+    }
+
+    private void closeAll(ZMQ.Socket zap) {
+        for (ZMQ.Socket socket : new ZMQ.Socket[] {router, zap}) {
+            if (socket != null) {
+                try {
+                    context.destroySocket(socket);
+                } catch (ZMQException e) {
+                    LOG.debug("closing a hub socket", e);
+                }
+            }
+        }
+    }
+}
