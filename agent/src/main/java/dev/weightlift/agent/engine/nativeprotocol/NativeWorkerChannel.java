@@ -71,8 +71,12 @@ public final class NativeWorkerChannel implements WorkerChannel {
         sendBucket(tensors, null);
     }
 
-    /** Sends a bucket with the CRC-32 of its tensors' bytes (in list order) for the worker to verify. */
-    public void sendBucket(List<TensorEntry> tensors, Long crc32) throws EngineException {
+    @Override
+    public void sendBucket(List<TensorEntry> tensors, long crc32) throws EngineException {
+        sendBucket(tensors, Long.valueOf(crc32));
+    }
+
+    private void sendBucket(List<TensorEntry> tensors, Long crc32) throws EngineException {
         int id = nextBucket++;
         send(Messages.bucket(id, tensors, crc32), "loading bucket " + id, Instant.now().plus(timeouts.write()),
                 timeouts.write());
@@ -101,7 +105,7 @@ public final class NativeWorkerChannel implements WorkerChannel {
         finish("", timeout);
     }
 
-    /** Runs the post-load hook and checks that the worker reports {@code version} installed. */
+    @Override
     public void finish(String version, Duration timeout) throws EngineException {
         Instant deadline = Instant.now().plus(timeout);
         send(Messages.finish(version), "finishing (post-load processing)", deadline, timeout);
