@@ -174,16 +174,16 @@ public final class EngineChannelServer implements AutoCloseable {
                     + " at this agent");
             return;
         }
+        if (!channel.attach(connection, hello)) {
+            reject(connection, deadline, "a worker for GPU " + hello.gpuUuid() + " is already connected to update "
+                    + hello.update());
+            return;
+        }
         try {
             connection.write(Messages.welcome(hello.update()), deadline);
         } catch (IOException e) {
             LOG.warn("engine worker went away during hello gpu={} pid={}: {}", hello.gpuUuid(), hello.pid(), e.toString());
             connection.close();
-            return;
-        }
-        if (!channel.attach(connection, hello)) {
-            reject(connection, deadline, "a worker for GPU " + hello.gpuUuid() + " is already connected to update "
-                    + hello.update());
             return;
         }
         LOG.info("engine worker connected update={} gpu={} pid={} engine={}", hello.update(), hello.gpuUuid(),

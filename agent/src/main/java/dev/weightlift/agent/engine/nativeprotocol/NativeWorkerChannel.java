@@ -6,6 +6,7 @@ import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
@@ -118,7 +119,7 @@ public final class NativeWorkerChannel implements WorkerChannel {
 
     @Override
     public void abort(String reason) {
-        FrameConnection connection = connected.getNow(null);
+        FrameConnection connection = attached();
         if (connection == null || !connection.isOpen()) {
             return;
         }
@@ -136,10 +137,14 @@ public final class NativeWorkerChannel implements WorkerChannel {
     public void close() {
         unregister.run();
         connected.completeExceptionally(new IllegalStateException("channel closed"));
-        FrameConnection connection = connected.getNow(null);
+        FrameConnection connection = attached();
         if (connection != null) {
             connection.close();
         }
+    }
+
+    private FrameConnection attached() {
+        return connected.isDone() && !connected.isCompletedExceptionally() ? connected.join() : null;
     }
 
     private FrameConnection connection(Duration timeout) throws EngineException {
@@ -173,7 +178,7 @@ public final class NativeWorkerChannel implements WorkerChannel {
         if (pendingStep == null) {
             throw new IllegalStateException("nothing was sent to " + who() + " that could be acknowledged");
         }
-        FrameConnection connection = connected.getNow(null);
+        FrameConnection connection = attached();
         Frame reply;
         try {
             reply = connection.read(deadline);
@@ -191,7 +196,7 @@ public final class NativeWorkerChannel implements WorkerChannel {
 
     private EngineException fail(String what, Throwable cause) {
         failed = true;
-        FrameConnection connection = connected.getNow(null);
+        FrameConnection connection = attached();
         if (connection != null && cause != null) {
             connection.close();
         }
@@ -202,8 +207,8 @@ public final class NativeWorkerChannel implements WorkerChannel {
         if (e instanceof SocketTimeoutException) {
             return "no answer before the deadline";
         }
-        if (e instanceof EOFException) {
-            return "the worker closed the connection (engine process died or gave up)";
+        if (e instanceof EOFException || e instanceof SocketException) {
+            return "the worker closed the connection (engine process died or gave up): " + e.getMessage();
         }
         if (e instanceof ProtocolException) {
             return "malformed message: " + e.getMessage();

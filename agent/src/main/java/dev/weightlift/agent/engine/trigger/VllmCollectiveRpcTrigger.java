@@ -31,15 +31,25 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
 
     private static final Logger LOG = LoggerFactory.getLogger(VllmCollectiveRpcTrigger.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final Duration RESPONSE_MARGIN = Duration.ofSeconds(30);
+    private static final Duration DEFAULT_RESPONSE_MARGIN = Duration.ofSeconds(30);
     private static final Duration MAX_PROBE = Duration.ofSeconds(5);
     private static final int MAX_MESSAGE_CHARS = 4000;
 
     private final URI baseUri;
     private final HttpClient client;
     private final Duration pollInterval;
+    private final Duration responseMargin;
 
     public VllmCollectiveRpcTrigger(URI baseUri, Duration pollInterval) {
+        this(baseUri, pollInterval, DEFAULT_RESPONSE_MARGIN);
+    }
+
+    /**
+     * {@code responseMargin}: how much longer than the update's own deadline the HTTP call may take (the
+     * engine's workers time out first and report why).
+     */
+    public VllmCollectiveRpcTrigger(URI baseUri, Duration pollInterval, Duration responseMargin) {
+        this.responseMargin = responseMargin;
         this.baseUri = baseUri.toString().endsWith("/") ? baseUri : URI.create(baseUri + "/");
         this.pollInterval = pollInterval;
         this.client = HttpClient.newBuilder().connectTimeout(MAX_PROBE).version(HttpClient.Version.HTTP_1_1).build();
@@ -57,7 +67,7 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
         while (true) {
             Duration remaining = Duration.between(Instant.now(), deadline);
             if (remaining.isNegative() || remaining.isZero()) {
-                throw new EngineException("vLLM at " + baseUri + " not ready within " + timeout.toSeconds()
+                throw new EngineException("vLLM at " + baseUri + " not ready within " + timeout.toMillis() / 1000.0
                         + " s (GET /health: " + last + ")");
             }
             Duration probe = remaining.compareTo(MAX_PROBE) < 0 ? remaining : MAX_PROBE;
@@ -69,7 +79,10 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
                 }
                 last = "HTTP " + response.statusCode();
             } catch (IOException e) {
-                last = describe(e);
+                boolean cutShortByOurDeadline = e instanceof HttpTimeoutException && probe.compareTo(MAX_PROBE) < 0;
+                if (!cutShortByOurDeadline || last.equals("no answer yet")) {
+                    last = describe(e);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new EngineException("interrupted waiting for vLLM at " + baseUri + " to be ready");
@@ -90,7 +103,7 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
     public CompletableFuture<String> start(TriggerRequest request) {
         String body = body(request);
         HttpRequest http = HttpRequest.newBuilder(baseUri.resolve("collective_rpc"))
-                .timeout(request.timeout().plus(RESPONSE_MARGIN))
+                .timeout(request.timeout().plus(responseMargin))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
@@ -112,7 +125,7 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
                 });
     }
 
-    static String body(TriggerRequest request) {
+    String body(TriggerRequest request) {
         ObjectNode argument = MAPPER.createObjectNode()
                 .put("endpoint", request.endpoint())
                 .put("update", request.update())
@@ -123,7 +136,7 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode a trigger request", e);
         }
-        body.put("timeout", request.timeout().plus(RESPONSE_MARGIN.dividedBy(2)).toMillis() / 1000.0);
+        body.put("timeout", request.timeout().plus(responseMargin.dividedBy(2)).toMillis() / 1000.0);
         return body.toString();
     }
 
