@@ -27,7 +27,7 @@ public final class NodePipeline implements AutoCloseable {
 
     /**
      * Runs one update on the given GPUs at once and returns their results in the same order, or throws the
-     * first failure (by GPU order) once every GPU has stopped; {@code deadline} bounds the whole wait.
+     * failure that stopped the update (the first one, which cancelled the others) once every GPU has stopped; {@code deadline} bounds the whole wait.
      */
     public List<PipelineResult> run(String update, String version, List<GpuAssignment> assignments,
             Cancellation cancellation, Duration deadline) throws PipelineException {
@@ -47,33 +47,34 @@ public final class NodePipeline implements AutoCloseable {
         }
         long deadlineNanos = System.nanoTime() + deadline.toNanos();
         List<PipelineResult> results = new ArrayList<>();
-        PipelineException first = null;
+        List<PipelineException> failures = new ArrayList<>();
         for (int i = 0; i < futures.size(); i++) {
             try {
                 results.add(futures.get(i).get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (ExecutionException e) {
-                if (first == null) {
-                    first = e.getCause() instanceof PipelineException p ? p
-                            : new PipelineException("update " + update + " on GPU " + assignments.get(i).gpu().uuid()
-                                    + " failed: " + e.getCause(), e.getCause());
-                }
+                failures.add(e.getCause() instanceof PipelineException p ? p
+                        : new PipelineException("update " + update + " on GPU " + assignments.get(i).gpu().uuid()
+                                + " failed: " + e.getCause(), e.getCause()));
             } catch (TimeoutException e) {
                 String message = "update " + update + " did not complete within " + deadline.toSeconds() + " s on GPU "
                         + assignments.get(i).gpu().uuid();
                 cancellation.cancel(message);
-                if (first == null) {
-                    first = new PipelineException(message, e);
-                }
+                failures.add(new PipelineException(message, e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 cancellation.cancel("interrupted");
                 throw new PipelineException("interrupted while running update " + update, e);
             }
         }
-        if (first != null) {
-            throw first;
+        if (!failures.isEmpty()) {
+            throw rootCause(failures, cancellation.reason());
         }
         return results;
+    }
+
+    /** The failure that cancelled the others (its message is the cancellation's reason), else the first. */
+    private static PipelineException rootCause(List<PipelineException> failures, String reason) {
+        return failures.stream().filter(f -> f.getMessage().equals(reason)).findFirst().orElse(failures.get(0));
     }
 
     private ExecutorService worker(String gpuUuid) {

@@ -174,7 +174,7 @@ public final class EngineChannelServer implements AutoCloseable {
                     + " at this agent");
             return;
         }
-        if (!channel.attach(connection, hello)) {
+        if (!channel.claim()) {
             reject(connection, deadline, "a worker for GPU " + hello.gpuUuid() + " is already connected to update "
                     + hello.update());
             return;
@@ -183,9 +183,11 @@ public final class EngineChannelServer implements AutoCloseable {
             connection.write(Messages.welcome(hello.update()), deadline);
         } catch (IOException e) {
             LOG.warn("engine worker went away during hello gpu={} pid={}: {}", hello.gpuUuid(), hello.pid(), e.toString());
+            channel.unclaim();
             connection.close();
             return;
         }
+        channel.attach(connection, hello);
         LOG.info("engine worker connected update={} gpu={} pid={} engine={}", hello.update(), hello.gpuUuid(),
                 hello.pid(), hello.engine());
     }

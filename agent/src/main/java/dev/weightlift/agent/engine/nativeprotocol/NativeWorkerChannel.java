@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@link WorkerChannel} over the native protocol: made by {@link EngineChannelServer#expect}, connected
@@ -27,6 +28,7 @@ public final class NativeWorkerChannel implements WorkerChannel {
     private final ChannelTimeouts timeouts;
     private final Runnable unregister;
     private final CompletableFuture<FrameConnection> connected = new CompletableFuture<>();
+    private final AtomicBoolean claimed = new AtomicBoolean();
     private volatile Messages.Hello hello;
     private String pendingStep;
     private int nextBucket;
@@ -39,10 +41,22 @@ public final class NativeWorkerChannel implements WorkerChannel {
         this.unregister = unregister;
     }
 
-    /** Called by the server with a connection whose hello matched; false when one is already attached. */
-    boolean attach(FrameConnection connection, Messages.Hello hello) {
+    /** Reserves this channel for a worker whose hello matched; false when another worker holds it. */
+    boolean claim() {
+        return claimed.compareAndSet(false, true);
+    }
+
+    /** Gives a claim back (the worker went away before it was welcomed). */
+    void unclaim() {
+        claimed.set(false);
+    }
+
+    /** Hands over a claimed, welcomed connection; from here on only the pipeline's thread uses it. */
+    void attach(FrameConnection connection, Messages.Hello hello) {
         this.hello = hello;
-        return connected.complete(connection);
+        if (!connected.complete(connection)) {
+            connection.close();
+        }
     }
 
     @Override
