@@ -1,0 +1,178 @@
+package dev.weightlift.agent.update;
+
+import dev.weightlift.agent.device.DeviceBackend;
+import dev.weightlift.agent.device.Gpu;
+import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.pipeline.NodePipeline;
+import dev.weightlift.agent.store.CheckpointPin;
+import dev.weightlift.agent.store.CheckpointVersion;
+import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.store.TensorLocation;
+import dev.weightlift.protocol.AbortUpdate;
+import dev.weightlift.protocol.Ack;
+import dev.weightlift.protocol.CheckpointLoaded;
+import dev.weightlift.protocol.HeldCheckpoint;
+import dev.weightlift.protocol.LoadCheckpoint;
+import dev.weightlift.protocol.PrepareUpdate;
+import dev.weightlift.protocol.ProtocolException;
+import dev.weightlift.protocol.ReleaseCheckpoint;
+import dev.weightlift.protocol.RunUpdate;
+import dev.weightlift.protocol.UpdatePrepared;
+import dev.weightlift.protocol.UpdateProgress;
+import dev.weightlift.protocol.UpdateResult;
+import dev.weightlift.protocol.broadcast.CollectiveAddress;
+import dev.weightlift.protocol.broadcast.LoadedTensor;
+import dev.weightlift.protocol.broadcast.NodeWork;
+import dev.weightlift.protocol.broadcast.RunWork;
+import dev.weightlift.protocol.broadcast.WorkCodec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's side of the Broadcast flow, one handler per control request: load checkpoint files into the
+ * host store, prepare an update (pin the checkpoint, open the collective), run it, abort it, release a
+ * checkpoint. Thread-safe; {@link #run} blocks for the update's length (call it off the control loop).
+ */
+public final class UpdateService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UpdateService.class);
+    private static final Duration ABORT_WAIT = Duration.ofSeconds(20);
+
+    private final DeviceBackend backend;
+    private final HostStore store;
+    private final EngineChannelServer engines;
+    private final NodePipeline pipeline;
+    private final String bindHost;
+    private final String advertiseHost;
+    private final Map<String, NodeUpdate> updates = new ConcurrentHashMap<>();
+
+    /** {@code bindHost}/{@code advertiseHost}: where the update's collective listens and how other agents reach it. */
+    public UpdateService(DeviceBackend backend, HostStore store, EngineChannelServer engines, NodePipeline pipeline,
+            String bindHost, String advertiseHost) {
+        this.backend = backend;
+        this.store = store;
+        this.engines = engines;
+        this.pipeline = pipeline;
+        this.bindHost = bindHost;
+        this.advertiseHost = advertiseHost;
+    }
+
+    /** Reads the files into the host store (once per version) and reports every tensor held. */
+    public CheckpointLoaded load(LoadCheckpoint request) throws IOException {
+        CheckpointVersion loaded = store.get(request.name(), request.version()).orElse(null);
+        if (loaded == null) {
+            Path source = Path.of(request.sourcePath());
+            List<Path> files = new ArrayList<>();
+            for (String file : request.files()) {
+                Path path = source.resolve(file).normalize();
+                if (!path.startsWith(source.normalize())) {
+                    throw new IOException("checkpoint file '" + file + "' lies outside " + source);
+                }
+                files.add(path);
+            }
+            loaded = store.load(request.name(), request.version(), files);
+            LOG.info("checkpoint loaded checkpoint={} version={} files={} bytes={}", request.name(), request.version(),
+                    files.size(), loaded.bytes());
+        }
+        List<LoadedTensor> tensors = new ArrayList<>(loaded.tensors().size());
+        for (TensorLocation t : loaded.tensors()) {
+            tensors.add(new LoadedTensor(t.name(), t.dtype().name(), Arrays.stream(t.shape()).boxed().toList(), t.nbytes(),
+                    Integer.toString(t.buffer()), t.offset()));
+        }
+        return new CheckpointLoaded(request.name(), request.version(), loaded.bytes(), WorkCodec.toTree(tensors));
+    }
+
+    /** Checks this node's part of the plan, pins the checkpoint, opens the collective's listener. */
+    public UpdatePrepared prepare(PrepareUpdate request) throws ProtocolException, IOException {
+        NodeWork work = WorkCodec.fromTree(request.work(), NodeWork.class);
+        if (updates.containsKey(request.updateId())) {
+            throw new IllegalStateException("update " + request.updateId() + " is already prepared on this node");
+        }
+        Map<String, Gpu> byUuid = new HashMap<>();
+        backend.gpus().forEach(g -> byUuid.put(g.uuid(), g));
+        Map<Integer, Gpu> gpus = new HashMap<>();
+        for (NodeWork.Rank rank : work.ranks()) {
+            Gpu gpu = byUuid.get(rank.gpuUuid());
+            if (gpu == null) {
+                throw new IllegalArgumentException("update " + request.updateId() + ": GPU " + rank.gpuUuid()
+                        + " is not on this node (it has " + byUuid.keySet() + ")");
+            }
+            gpus.put(rank.rank(), gpu);
+        }
+        boolean ownsBuckets = work.buckets().stream().anyMatch(b -> !b.copies().isEmpty());
+        CheckpointPin pin = ownsBuckets ? store.pin(request.checkpoint(), request.version(), request.updateId()) : null;
+        TcpMeshGroup mesh;
+        try {
+            mesh = TcpMeshGroup.listen(request.updateId(), bindHost, advertiseHost);
+        } catch (IOException e) {
+            if (pin != null) {
+                pin.close();
+            }
+            throw e;
+        }
+        NodeUpdate update = new NodeUpdate(request.updateId(), request.version(), work, gpus, pin, mesh, engines, pipeline);
+        updates.put(request.updateId(), update);
+        LOG.info("update prepared update={} ranks={} buckets={} instances={}", request.updateId(), work.ranks().size(),
+                work.buckets().size(), work.instances().size());
+        return new UpdatePrepared(request.updateId(), WorkCodec.toTree(new CollectiveAddress(update.collectiveEndpoint())));
+    }
+
+    /** Runs a prepared update to its end; progress goes to {@code progress} while it runs. */
+    public UpdateResult run(RunUpdate request, Consumer<UpdateProgress> progress) throws ProtocolException {
+        RunWork work = WorkCodec.fromTree(request.work(), RunWork.class);
+        NodeUpdate update = updates.get(request.updateId());
+        if (update == null) {
+            throw new IllegalStateException("update " + request.updateId() + " was not prepared on this node (or was aborted)");
+        }
+        try {
+            return update.run(work, progress);
+        } finally {
+            updates.remove(request.updateId(), update);
+            update.close();
+        }
+    }
+
+    /** Stops the update and waits for it to have stopped; unknown updates are already stopped. */
+    public Ack abort(AbortUpdate request) {
+        NodeUpdate update = updates.remove(request.updateId());
+        if (update != null) {
+            LOG.info("aborting update={} reason={}", request.updateId(), request.reason());
+            boolean stopped = update.abort(request.reason(), ABORT_WAIT);
+            update.close();
+            if (!stopped) {
+                throw new IllegalStateException("update " + request.updateId() + " did not stop within " + ABORT_WAIT.toSeconds() + " s");
+            }
+        }
+        return new Ack();
+    }
+
+    public Ack release(ReleaseCheckpoint request) {
+        store.release(request.name(), request.version());
+        return new Ack();
+    }
+
+    public List<HeldCheckpoint> held() {
+        return store.all().stream().map(v -> new HeldCheckpoint(v.name(), v.version(), v.bytes())).toList();
+    }
+
+    public List<String> activeUpdates() {
+        return List.copyOf(updates.keySet());
+    }
+
+    @Override
+    public void close() {
+        updates.values().forEach(u -> u.abort("agent shutting down", Duration.ofSeconds(5)));
+        updates.values().forEach(NodeUpdate::close);
+        updates.clear();
+    }
+}
