@@ -3,7 +3,10 @@ package dev.weightlift.operator;
 import dev.weightlift.operator.config.LogSetup;
 import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.operator.ops.OpsServer;
-import dev.weightlift.operator.reconciler.weightupdate.WaitingUpdateExecutor;
+import dev.weightlift.operator.flow.BroadcastExecutor;
+import dev.weightlift.operator.flow.HubAgentDirectory;
+import dev.weightlift.operator.hub.AgentHub;
+import dev.weightlift.operator.hub.HubConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -12,7 +15,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,17 +34,21 @@ public final class OperatorMain {
         new JvmThreadMetrics().bindTo(registry);
 
         KubernetesClient client = new KubernetesClientBuilder().build();
-        Operator operator = WeightliftOperator.create(client, config, node -> Optional.empty(), new WaitingUpdateExecutor(),
-                registry, Clock.systemUTC());
+        AgentHub hub = AgentHub.start(HubConfig.fromEnvironment(System.getenv()), registry);
+        BroadcastExecutor executor = new BroadcastExecutor(hub, BroadcastExecutor.Deadlines.defaults(), registry);
+        Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub), executor, registry,
+                Clock.systemUTC());
         OpsServer ops = new OpsServer(config.httpPort(), registry, () -> WeightliftOperator.readiness(operator));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("shutting down");
             operator.stop();
+            executor.close();
+            hub.close();
             ops.close();
             client.close();
         }, "shutdown"));
         operator.start();
-        LOG.info("started httpPort={} namespaces={} leaderElection={}", ops.port(),
+        LOG.info("started httpPort={} hub={} namespaces={} leaderElection={}", ops.port(), hub.endpoint(),
                 config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(), config.leaderElection());
     }
 }

@@ -1,11 +1,14 @@
 package dev.weightlift.operator.reconciler.weightupdate;
 
 import dev.weightlift.api.v1alpha1.PodResult;
+import dev.weightlift.api.v1alpha1.WeightUpdate;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -53,6 +56,9 @@ public final class TargetResolver {
                 continue;
             }
             List<String> gpus = agent.get().gpusOf(namespace, name);
+            if (gpus.isEmpty()) {
+                gpus = annotatedGpus(pod);
+            }
             targets.add(new Target(namespace, name, pod.getMetadata().getUid(), node, pod.getStatus().getPodIP(), gpus));
             results.add(podResult(pod, gpus, PodResult.State.Pending, null));
         }
@@ -65,6 +71,16 @@ public final class TargetResolver {
         }
         return new Resolution.Resolved(targets, results,
                 targets.size() + " of " + pods.size() + " pods matching " + selector + " take part");
+    }
+
+    /** The GPUs the pod names in {@link WeightUpdate#GPUS_ANNOTATION}, or none. */
+    static List<String> annotatedGpus(Pod pod) {
+        Map<String, String> annotations = pod.getMetadata().getAnnotations();
+        String value = annotations == null ? null : annotations.get(WeightUpdate.GPUS_ANNOTATION);
+        if (value == null || value.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
     static boolean canTakeUpdate(Pod pod) {
