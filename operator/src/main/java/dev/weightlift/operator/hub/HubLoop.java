@@ -1,12 +1,9 @@
 package dev.weightlift.operator.hub;
 
+import dev.weightlift.protocol.CommandQueue;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.Pipe;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -30,8 +27,7 @@ final class HubLoop implements Runnable {
     private final HubConfig config;
     private final ZapAuthenticator authenticator;
     private final AgentHub hub;
-    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
-    private final Pipe wake;
+    private final CommandQueue commands;
     private final Thread thread;
     private final CountDownLatch bound = new CountDownLatch(1);
     private volatile boolean running = true;
@@ -44,9 +40,7 @@ final class HubLoop implements Runnable {
         this.config = config;
         this.authenticator = authenticator;
         this.hub = hub;
-        this.wake = Pipe.open();
-        wake.source().configureBlocking(false);
-        wake.sink().configureBlocking(false);
+        this.commands = new CommandQueue();
         this.thread = new Thread(this, "weightlift-hub-io");
         thread.setDaemon(true);
     }
@@ -77,12 +71,7 @@ final class HubLoop implements Runnable {
 
     /** Runs {@code command} on the I/O thread. */
     void submit(Runnable command) {
-        commands.add(command);
-        try {
-            wake.sink().write(ByteBuffer.wrap(new byte[] {1}));
-        } catch (IOException e) {
-            LOG.debug("hub wake-up pipe closed", e);
-        }
+        commands.submit(command);
     }
 
     /** On the I/O thread only. */
@@ -98,12 +87,7 @@ final class HubLoop implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            wake.sink().close();
-            wake.source().close();
-        } catch (IOException e) {
-            LOG.debug("closing the hub wake-up pipe", e);
-        }
+        commands.close();
     }
 
     @Override
@@ -138,7 +122,7 @@ final class HubLoop implements Runnable {
         ZMQ.Poller poller = context.createPoller(3);
         int routerIn = poller.register(router, ZMQ.Poller.POLLIN);
         int zapIn = poller.register(zap, ZMQ.Poller.POLLIN);
-        int wakeIn = poller.register(wake.source(), ZMQ.Poller.POLLIN);
+        int wakeIn = poller.register(commands.wakeChannel(), ZMQ.Poller.POLLIN);
         long heartbeatNanos = config.heartbeatInterval().toNanos();
         long nextHeartbeat = System.nanoTime() + heartbeatNanos;
         try {
@@ -146,10 +130,7 @@ final class HubLoop implements Runnable {
                 long waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (nextHeartbeat - System.nanoTime()) / 1_000_000));
                 poller.poll(waitMs);
                 if (poller.pollin(wakeIn)) {
-                    drainWake();
-                }
-                for (Runnable command; (command = commands.poll()) != null; ) {
-                    command.run();
+                    commands.runAll();
                 }
                 if (poller.pollin(zapIn)) {
                     answerZap(zap);
@@ -186,25 +167,13 @@ final class HubLoop implements Runnable {
     }
 
     private void answerZap(ZMQ.Socket zap) {
-        ZMsg request = ZMsg.recvMsg(zap, ZMQ.DONTWAIT);
-        if (request == null) {
-            return;
-        }
-        ZapAuthenticator.Decision decision = authenticator.decide(request);
-        decision.reply().send(zap);
-        if (decision.refusal() != null) {
-            hub.onConnectionRefused("unauthorized", decision.refusal() + " from " + decision.address());
-        }
-    }
-
-    private void drainWake() {
-        ByteBuffer buffer = ByteBuffer.allocate(256);
-        try {
-            while (wake.source().read(buffer) > 0) {
-                buffer.clear();
+        for (ZMsg request; (request = ZMsg.recvMsg(zap, ZMQ.DONTWAIT)) != null; ) {
+            ZapAuthenticator.Decision decision = authenticator.decide(request);
+            request.destroy();
+            decision.reply().send(zap);
+            if (decision.refusal() != null) {
+                hub.onConnectionRefused("unauthorized", decision.refusal() + " from " + decision.address());
             }
-        } catch (IOException e) {
-            LOG.debug("hub wake-up pipe closed", e);
         }
     }
 

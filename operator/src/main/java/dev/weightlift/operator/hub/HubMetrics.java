@@ -5,19 +5,27 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 
 /** What an operator graphs about the hub: agents connected, messages by type, request latency, refusals. */
 final class HubMetrics {
 
     private final MeterRegistry registry;
+    private final List<Gauge> gauges;
 
     HubMetrics(MeterRegistry registry, Supplier<Number> agentsConnected, Supplier<Number> requestsPending) {
         this.registry = registry;
-        Gauge.builder("weightlift.hub.agents.connected", agentsConnected).description("agents registered now")
-                .register(registry);
-        Gauge.builder("weightlift.hub.requests.pending", requestsPending).description("requests awaiting an answer")
-                .register(registry);
+        this.gauges = List.of(
+                Gauge.builder("weightlift.hub.agents.connected", agentsConnected).description("agents registered now")
+                        .register(registry),
+                Gauge.builder("weightlift.hub.requests.pending", requestsPending)
+                        .description("requests awaiting an answer").register(registry));
+    }
+
+    /** Removes the gauges, which read this hub's state (a later hub in the same process registers its own). */
+    void close() {
+        gauges.forEach(registry::remove);
     }
 
     void messageIn(String type) {
