@@ -114,6 +114,7 @@ final class NodeUpdate implements AutoCloseable {
             long total = work.buckets().stream().mapToLong(NodeWork.BucketWork::bytes).sum();
             reporter.scheduleAtFixedRate(() -> progress.accept(snapshot(total, start)), PROGRESS_INTERVAL.toMillis(),
                     PROGRESS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            reporter.scheduleAtFixedRate(this::breakCollectiveOnFailure, 50, 50, TimeUnit.MILLISECONDS);
             Map<String, CompletableFuture<String>> triggered = new HashMap<>();
             for (NodeWork.Instance instance : work.instances()) {
                 triggered.put(instance.name(), trigger(instance, reporter));
@@ -166,6 +167,17 @@ final class NodeUpdate implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * The first failing GPU cancels the others at their next bucket, but a GPU blocked in the collective
+     * (waiting for a root that has failed) only notices when the collective breaks: break it, here and so,
+     * through closed connections, on every other node.
+     */
+    private void breakCollectiveOnFailure() {
+        if (cancellation.reason() != null) {
+            mesh.close();
         }
     }
 

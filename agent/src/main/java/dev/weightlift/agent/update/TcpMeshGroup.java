@@ -3,6 +3,7 @@ package dev.weightlift.agent.update;
 import dev.weightlift.agent.device.Collective;
 import dev.weightlift.agent.device.CopyStream;
 import dev.weightlift.agent.device.MemoryRegion;
+import dev.weightlift.agent.device.NativeMemory;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
  * ranks of one update (rank i dials every rank j &gt; i; each agent listens once for its local ranks), and a
  * broadcast in which the root writes the bytes to every other rank in turn. Blocking per call, ordered after
  * the work already queued on the caller's stream. Closing the group (an abort) breaks every pending call.
+ * Regions are read and written at their addresses in this process (host backend memory, shared or not).
  */
 public final class TcpMeshGroup implements AutoCloseable {
 
@@ -228,6 +229,9 @@ public final class TcpMeshGroup implements AutoCloseable {
 
         @Override
         public void broadcast(MemoryRegion region, long offset, long length, int root, CopyStream stream) {
+            if (offset < 0 || length < 0 || offset + length > region.size()) {
+                throw new IllegalArgumentException("broadcast of [" + offset + ", +" + length + ") outside " + region);
+            }
             stream.synchronize();
             try {
                 if (root == rank) {
@@ -250,7 +254,7 @@ public final class TcpMeshGroup implements AutoCloseable {
         private void send(MemoryRegion region, long offset, long length, OutputStream out) throws IOException {
             for (long done = 0; done < length; ) {
                 int n = (int) Math.min(CHUNK, length - done);
-                region.view(offset + done, n).get(chunk, 0, n);
+                NativeMemory.view(region.address() + offset + done, n).get(chunk, 0, n);
                 out.write(chunk, 0, n);
                 done += n;
             }
@@ -264,8 +268,7 @@ public final class TcpMeshGroup implements AutoCloseable {
                 if (read < 0) {
                     throw new IOException("connection closed by rank " + root + " after " + done + " of " + length + " bytes");
                 }
-                ByteBuffer view = region.view(offset + done, read);
-                view.put(chunk, 0, read);
+                NativeMemory.view(region.address() + offset + done, read).put(chunk, 0, read);
                 done += read;
             }
         }
