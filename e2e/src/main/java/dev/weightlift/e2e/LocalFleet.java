@@ -52,6 +52,8 @@ public final class LocalFleet implements AutoCloseable {
     public static final String APP_LABEL = "app";
     public static final String APP = "llm";
     private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+    /** The mock server logs every request through java.util.logging at INFO; held here so the level sticks. */
+    private static final java.util.logging.Logger MOCK_SERVER_LOG = quiet("io.fabric8.mockwebserver");
 
     /**
      * @param nodes       agent processes
@@ -155,6 +157,12 @@ public final class LocalFleet implements AutoCloseable {
             Pod pod = client.pods().inNamespace(NAMESPACE).withName(p.name()).get();
             return pod != null && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase());
         }));
+    }
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+        logger.setLevel(java.util.logging.Level.WARNING);
+        return logger;
     }
 
     public KubernetesClient client() {
