@@ -62,12 +62,39 @@ class BroadcastE2ETest {
             assertNotNull(done.getStatus().getTimings().getLoadMillis());
             assertNotNull(done.getStatus().getTimings().getTransferMillis());
             assertEquals(8, done.getStatus().getPods().stream().filter(p -> p.getState() == PodResult.State.Updated).count());
-            for (LocalFleet.EnginePod enginePod : fleet.pods()) {
-                Pod pod = fleet.client().pods().inNamespace(LocalFleet.NAMESPACE).withName(enginePod.name()).get();
-                assertEquals(version, pod.getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION), enginePod.name());
-                assertTrue(pod.getStatus().getConditions().stream().anyMatch(c -> c.getType().equals(WeightUpdate.WEIGHTS_READY_CONDITION)
-                        && c.getStatus().equals("True")), enginePod.name());
-            }
+            assertPodsMarked(version);
+        }
+    }
+
+    /**
+     * A newer update of the same pods, applied while the older one is still in flight, supersedes it: the
+     * older is aborted and awaited before the newer touches an engine, and every engine ends with the newer.
+     */
+    @Test
+    void newerUpdateSupersedesOneInFlight() throws Exception {
+        TinyCheckpoint older = TinyCheckpoint.write(work.resolve("checkpoints").resolve("sup-a"), SHAPE, "sup-a");
+        TinyCheckpoint newer = TinyCheckpoint.write(work.resolve("checkpoints").resolve("sup-b"), SHAPE, "sup-b");
+        fleet.apply("sup-a", "sup-a", older, "16Mi", (int) UPDATE_DEADLINE.toSeconds());
+        fleet.await("sup-a", u -> u.getStatus() != null && u.getStatus().getPhase() != null, UPDATE_DEADLINE);
+        fleet.apply("sup-b", "sup-b", newer, "16Mi", (int) UPDATE_DEADLINE.toSeconds());
+
+        WeightUpdate done = fleet.await("sup-b", u -> u.getStatus() != null && u.getStatus().getPhase() != null
+                && u.getStatus().getPhase().isTerminal(), UPDATE_DEADLINE.plusSeconds(10));
+        assertEquals(Phase.Succeeded, done.getStatus().getPhase(), () -> "status: " + done.getStatus());
+        WeightUpdate superseded = fleet.await("sup-a", u -> u.getStatus().getPhase().isTerminal(), UPDATE_DEADLINE);
+        assertTrue(superseded.getStatus().getPhase() == Phase.Superseded || superseded.getStatus().getPhase() == Phase.Succeeded,
+                () -> "older update: " + superseded.getStatus().getPhase());
+        LocalFleet.Verification verification = fleet.verify(newer, "sup-b");
+        assertTrue(verification.ok(), () -> String.join("\n", verification.problems()));
+        assertPodsMarked("sup-b");
+    }
+
+    private static void assertPodsMarked(String version) {
+        for (LocalFleet.EnginePod enginePod : fleet.pods()) {
+            Pod pod = fleet.client().pods().inNamespace(LocalFleet.NAMESPACE).withName(enginePod.name()).get();
+            assertEquals(version, pod.getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION), enginePod.name());
+            assertTrue(pod.getStatus().getConditions().stream().anyMatch(c -> c.getType().equals(WeightUpdate.WEIGHTS_READY_CONDITION)
+                    && c.getStatus().equals("True") && c.getMessage().contains(version)), enginePod.name());
         }
     }
 }
