@@ -33,6 +33,7 @@ final class Executions {
         private volatile ExecutionProgress progress;
         private volatile ExecutionResult result;
         private long bytesCounted;
+        private boolean finishRecorded;
 
         private Run(long generation, Instant startedAt, List<Target> targets, List<PodResult> pods) {
             this.generation = generation;
@@ -47,6 +48,22 @@ final class Executions {
 
         Optional<ExecutionResult> result() {
             return Optional.ofNullable(result);
+        }
+
+        /** Ends the run with {@code result} unless it already ended (the deadline passed). */
+        synchronized void finishWith(ExecutionResult ending) {
+            if (result == null) {
+                result = ending;
+            }
+        }
+
+        /** True the first time only: the end's Event and metrics are recorded once. */
+        synchronized boolean markFinishRecorded() {
+            if (finishRecorded) {
+                return false;
+            }
+            finishRecorded = true;
+            return true;
         }
     }
 
@@ -81,6 +98,14 @@ final class Executions {
         Run run = runs.remove(id);
         if (run != null && run.execution != null) {
             LOG.info("execution cancelled generation={} reason={}", run.generation, reason);
+            run.execution.cancel(reason);
+        }
+    }
+
+    /** Cancels the run's execution but keeps the run (and its result) registered. */
+    void stop(Run run, String reason) {
+        if (run.execution != null) {
+            LOG.info("execution stopped generation={} reason={}", run.generation, reason);
             run.execution.cancel(reason);
         }
     }

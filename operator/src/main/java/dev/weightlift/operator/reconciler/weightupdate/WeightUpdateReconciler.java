@@ -101,6 +101,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         WeightUpdateStatus status = update.getStatus();
         if (status != null && Long.valueOf(generation).equals(status.getObservedGeneration())
                 && status.getPhase() != null && status.getPhase().isTerminal()) {
+            run.ifPresent(finished -> executions.forget(id, finished));
             return UpdateControl.noUpdate();
         }
         if ("true".equals(annotation(update, PAUSED_ANNOTATION)) && run.isEmpty()) {
@@ -159,14 +160,15 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
 
     private UpdateControl<WeightUpdate> follow(WeightUpdate update, ResourceID id, Executions.Run run) {
         Optional<ExecutionResult> result = run.result();
-        Instant deadline = run.startedAt.plusSeconds(update.getSpec().getTimeoutSeconds());
+        Instant deadline = run.startedAt.plusSeconds(timeoutSeconds(update));
         if (result.isEmpty() && !clock.instant().isBefore(deadline)) {
-            executions.cancel(id, "deadline passed");
-            result = Optional.of(ExecutionResult.failed("Timeout", "the update did not finish within spec.timeoutSeconds="
-                    + update.getSpec().getTimeoutSeconds(), Map.of()));
+            run.finishWith(ExecutionResult.failed("Timeout", "the update did not finish within spec.timeoutSeconds="
+                    + timeoutSeconds(update), Map.of()));
+            executions.stop(run, "deadline passed");
+            result = run.result();
         }
         if (result.isPresent()) {
-            finish(update, id, run, result.get());
+            finish(update, run, result.get());
             return UpdateControl.noUpdate();
         }
         Optional<ExecutionProgress> progress = run.progress();
@@ -184,7 +186,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         return UpdateControl.<WeightUpdate>noUpdate().rescheduleAfter(untilDeadline.compareTo(RESCHEDULE) < 0 ? untilDeadline.plusMillis(10) : RESCHEDULE);
     }
 
-    private void finish(WeightUpdate update, ResourceID id, Executions.Run run, ExecutionResult result) {
+    private void finish(WeightUpdate update, Executions.Run run, ExecutionResult result) {
         String version = version(update);
         Map<String, String> failed = new HashMap<>(result.failedPods());
         if (result.succeeded()) {
@@ -211,16 +213,26 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         if (succeeded) {
             String message = updated + " of " + run.targets.size() + " pods hold version " + version;
             observation = new Observation(Verdict.Succeeded, null, message, pods, finalProgress, run.startedAt.toString(), result.timings());
-            events.normal(update, "Succeeded", message);
         } else {
             String message = result.succeeded() ? "pods left before they could be marked: " + String.join(", ", failed.keySet()) : result.message();
             String reason = result.succeeded() ? "PodsGone" : result.reason();
             observation = new Observation(Verdict.Failed, reason, message, pods, run.progress().orElse(null), run.startedAt.toString(), result.timings());
-            events.warning(update, reason, message);
         }
         write(update, observation);
-        metrics.finished(succeeded ? Phase.Succeeded : Phase.Failed, Duration.between(run.startedAt, clock.instant()));
-        executions.forget(id, run);
+        // The run stays registered until the cache shows the final status: a reconcile on a stale copy must not start it again.
+        if (run.markFinishRecorded()) {
+            if (succeeded) {
+                events.normal(update, "Succeeded", observation.message());
+            } else {
+                events.warning(update, observation.reason(), observation.message());
+            }
+            metrics.finished(succeeded ? Phase.Succeeded : Phase.Failed, Duration.between(run.startedAt, clock.instant()));
+        }
+    }
+
+    private static int timeoutSeconds(WeightUpdate update) {
+        Integer timeout = update.getSpec().getTimeoutSeconds();
+        return timeout == null ? 600 : timeout;
     }
 
     /** The pods with {@code state} and {@code message}, but Skipped ones as they were and failed ones Failed. */

@@ -226,6 +226,22 @@ class WeightUpdateReconcilerTest {
     }
 
     @Test
+    void anUpdatePastItsDeadlineFailsWithTimeout() {
+        agents.add(ns + "-a", Map.of());
+        pod("llm-0", ns + "-a", Map.of());
+        WeightUpdateSpec spec = spec("step-1");
+        spec.setTimeoutSeconds(1);
+        create("step-1", spec);
+
+        WeightUpdate failed = awaitStatus("step-1", s -> s.getPhase() == Phase.Failed);
+        Condition ready = condition(failed, ConditionFactory.READY);
+        assertEquals("Timeout", ready.getReason());
+        assertEquals("the update did not finish within spec.timeoutSeconds=1", ready.getMessage());
+        assertEquals("deadline passed", executor.started(ns, "step-1").cancelled);
+        awaitEvent("step-1", "Warning", "Timeout");
+    }
+
+    @Test
     void theNewerUpdateSupersedesTheOlder() {
         agents.add(ns + "-a", Map.of());
         pod("llm-0", ns + "-a", Map.of());
