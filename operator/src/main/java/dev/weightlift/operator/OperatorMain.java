@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,17 +32,30 @@ public final class OperatorMain {
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
 
+        AtomicBoolean stopping = new AtomicBoolean();
+        WeightliftOperator.Leadership leadership = new WeightliftOperator.Leadership(
+                () -> LOG.info("leading"),
+                () -> {
+                    if (!stopping.get()) {
+                        LOG.error("lost the lease {}: exiting so that no two replicas lead", OperatorConfig.LEASE_NAME);
+                        new Thread(() -> System.exit(1), "exit").start();
+                    }
+                });
         KubernetesClient client = new KubernetesClientBuilder().build();
         Operator operator = WeightliftOperator.create(client, config, node -> Optional.empty(), new WaitingUpdateExecutor(),
-                registry, Clock.systemUTC());
+                registry, Clock.systemUTC(), leadership);
         OpsServer ops = new OpsServer(config.httpPort(), registry, () -> WeightliftOperator.readiness(operator));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
             LOG.info("shutting down");
             operator.stop();
             ops.close();
             client.close();
         }, "shutdown"));
         operator.start();
+        if (!config.leaderElection()) {
+            leadership.onStartLeading().run();
+        }
         LOG.info("started httpPort={} namespaces={} leaderElection={}", ops.port(),
                 config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(), config.leaderElection());
     }
