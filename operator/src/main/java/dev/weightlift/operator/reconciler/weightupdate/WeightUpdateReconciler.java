@@ -143,11 +143,9 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
     private UpdateControl<WeightUpdate> start(WeightUpdate update, PodSelector selector, List<Pod> selected) {
         Resolution resolution = TargetResolver.resolve(update.getMetadata().getNamespace(), selector, selected, agents);
         if (resolution instanceof Resolution.Resolved resolved) {
-            Executions.Run run = executions.start(update, resolved.targets(), resolved.pods());
-            events.normal(update, "Started", "updating " + resolved.message() + " to version " + version(update));
-            write(update, new Observation(Verdict.WaitingForDataPlane, null, "waiting for the data plane: " + resolved.message(),
-                    run.pods, null, run.startedAt.toString(), null));
-            return UpdateControl.<WeightUpdate>noUpdate().rescheduleAfter(RESCHEDULE);
+            Executions.Run run = executions.start(update, resolved);
+            events.normal(update, "Started", "updating to version " + version(update) + ": " + resolved.message());
+            return follow(update, ResourceID.fromResource(update), run);
         }
         Verdict verdict = resolution instanceof Resolution.NoMatchingPods ? Verdict.NoMatchingPods
                 : resolution instanceof Resolution.PodsNotReady ? Verdict.PodsNotReady : Verdict.AgentMissing;
@@ -173,13 +171,13 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         }
         Optional<ExecutionProgress> progress = run.progress();
         if (progress.isEmpty()) {
-            write(update, new Observation(Verdict.WaitingForDataPlane, null, "waiting for the data plane to take the update",
-                    run.pods, null, run.startedAt.toString(), null));
+            write(update, new Observation(Verdict.WaitingForDataPlane, null, "waiting for the data plane: " + run.resolvedMessage,
+                    run.pods, null, run.startTime(), null));
         } else {
             ExecutionProgress p = progress.get();
             List<PodResult> pods = withState(run.pods, PodResult.State.Updating, null, Map.of());
             write(update, new Observation(Verdict.Running, null, p.phase() + ": " + p.bucketsDone() + " of " + p.bucketsTotal() + " buckets",
-                    pods, p, run.startedAt.toString(), null));
+                    pods, p, run.startTime(), null));
             metrics.progress(id.getNamespace().orElse(""), id.getName(), p.bytesTotal() <= 0 ? 0 : (int) (p.bytesDone() * 100 / p.bytesTotal()));
         }
         Duration untilDeadline = Duration.between(clock.instant(), deadline);
@@ -212,11 +210,11 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         Observation observation;
         if (succeeded) {
             String message = updated + " of " + run.targets.size() + " pods hold version " + version;
-            observation = new Observation(Verdict.Succeeded, null, message, pods, finalProgress, run.startedAt.toString(), result.timings());
+            observation = new Observation(Verdict.Succeeded, null, message, pods, finalProgress, run.startTime(), result.timings());
         } else {
             String message = result.succeeded() ? "pods left before they could be marked: " + String.join(", ", failed.keySet()) : result.message();
             String reason = result.succeeded() ? "PodsGone" : result.reason();
-            observation = new Observation(Verdict.Failed, reason, message, pods, run.progress().orElse(null), run.startedAt.toString(), result.timings());
+            observation = new Observation(Verdict.Failed, reason, message, pods, run.progress().orElse(null), run.startTime(), result.timings());
         }
         write(update, observation);
         // The run stays registered until the cache shows the final status: a reconcile on a stale copy must not start it again.

@@ -331,6 +331,11 @@ class WeightUpdateReconcilerTest {
         client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).withLabels(labels).endMetadata()
                 .withNewSpec().withNodeName(node).addNewContainer().withName("engine").withImage("vllm").endContainer().endSpec()
                 .build()).create();
+        if (!extraLabels.containsKey(FakeKubelet.STUCK_LABEL)) {
+            // pods already running when an update comes take part; pods that start later are left to scale-up
+            await().atMost(DEADLINE).until(() -> client.pods().inNamespace(ns).withName(name).get(),
+                    p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()));
+        }
     }
 
     private void create(String name, WeightUpdateSpec spec) {
