@@ -40,7 +40,7 @@ public final class PlanBenchmark {
     public static void main(String[] args) {
         FleetSpec.ModelSpec model = new FleetSpec.ModelSpec("1 TB, 100k tensors", 1_000_000_000_000L, 100_000,
                 2_348_810_240L, 0.49, null);
-        FleetSpec fleet = new FleetSpec("256 GPUs", 32, 8, 8, 30, 0.9, null, 16, 0, null, model,
+        FleetSpec fleet = new FleetSpec("256 GPUs", 32, 8, 8, 30, 0.9, null, 16, 0, 0, 0, null, model,
                 Bandwidths.h200(), null);
         List<Participant> gpus = FleetSimulator.gpus(fleet);
         List<TensorMeta> tensors = FleetSimulator.tensors(model);
