@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The simulator on the fleet files shipped in {@code bench/fleets}. */
 class FleetSimulatorTest {
@@ -72,6 +73,32 @@ class FleetSimulatorTest {
                 r.p2p().rounds() + " vs " + r.p2pCheckpointEngine().rounds());
         assertEquals(16, r.p2p().traffic().receiverLinkBytes().size());
         assertEquals(8, r.p2pCheckpointEngine().traffic().receiverLinkBytes().size());
+    }
+
+    @Test
+    void jsonFleetWithAnExplicitTensorList(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tiny.json");
+        Files.writeString(file, """
+                {"name": "tiny", "nodes": 2, "gpusPerNode": 2, "nicsPerNode": 2, "gpuFreeGiB": 1,
+                 "memoryFraction": 0.9, "p2pTargetGpus": 2, "p2pNewNodes": 1, "p2pNewNicsPerNode": 2,
+                 "setupSeconds": 0,
+                 "model": {"name": "tiny", "tensors": [
+                   {"name": "model.layers.0.self_attn.q_proj.weight", "bytes": 4000000},
+                   {"name": "model.layers.0.self_attn.k_proj.weight", "bytes": 1000000},
+                   {"name": "model.layers.0.mlp.experts.0.down_proj.weight", "bytes": 3000000},
+                   {"name": "lm_head.weight", "bytes": 9000000}]},
+                 "groupingPattern": "model\\\\.layers\\\\.(\\\\d+)\\\\.(self_attn)",
+                 "bandwidths": {"h2dPerGpuGBps": 50, "h2dPerNodeGBps": 100, "broadcastIntraNodeGBps": 300,
+                   "broadcastInterNodeGBps": 50, "nicGBps": 25, "reloadGBps": 400, "reloadPerTensorUs": 10,
+                   "perBucketOverheadMs": 1}}
+                """);
+        FleetSimulator.Result r = FleetSimulator.simulate(YAML.readValue(file.toFile(), FleetSpec.class));
+        assertEquals(4, r.broadcast().tensors());
+        assertEquals(17_000_000, r.broadcast().totalBytes());
+        assertEquals(List.of("new-000/gpu0", "new-000/gpu1"), r.p2p().targets());
+        long attentionBuckets = r.broadcast().buckets().stream()
+                .filter(b -> b.tensors().stream().anyMatch(t -> "0/self_attn".equals(t.group()))).count();
+        assertEquals(1, attentionBuckets, "the attention group travels in one bucket");
     }
 
     @Test
