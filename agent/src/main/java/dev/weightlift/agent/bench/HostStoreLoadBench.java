@@ -31,7 +31,7 @@ import java.util.Random;
  * cancels most of the noise of a shared machine. Prints {@code ratio=R} last.
  *
  * <p>Arguments: {@code --dir D} (default /tmp/weightlift-load-bench), {@code --gib G} (4), {@code --files F}
- * (8), {@code --threads T} (store default), {@code --runs N} (7).
+ * (8), {@code --threads T} (store default), {@code --runs N} (9).
  */
 public final class HostStoreLoadBench {
 
@@ -44,7 +44,7 @@ public final class HostStoreLoadBench {
         Path dir = Path.of(arg(args, "--dir", "/tmp/weightlift-load-bench"));
         long totalBytes = (long) (Double.parseDouble(arg(args, "--gib", "4")) * (1L << 30));
         int fileCount = Integer.parseInt(arg(args, "--files", "8"));
-        int runs = Integer.parseInt(arg(args, "--runs", "7"));
+        int runs = Integer.parseInt(arg(args, "--runs", "9"));
         HostStoreConfig defaults = HostStoreConfig.defaults(totalBytes * 2);
         int threads = Integer.parseInt(arg(args, "--threads", String.valueOf(defaults.readThreads())));
         HostStoreConfig config = new HostStoreConfig(defaults.budgetBytes(), 1, defaults.bufferCapacity(),
@@ -62,8 +62,9 @@ public final class HostStoreLoadBench {
         }
         System.out.printf("checkpoint: %.2f GiB of tensor data, %d tensors in %d files under %s%n",
                 dataBytes / (double) (1L << 30), tensorCount, files.size(), dir);
-        System.out.printf("store: %d read threads, %d MiB reads, %d MiB buffers; cores: %d%n", threads,
-                config.chunkBytes() >> 20, config.bufferCapacity() >> 20, Runtime.getRuntime().availableProcessors());
+        System.out.printf("store: %d read threads, %d MiB reads, %d MiB buffers; cores: %d; load average: %s%n",
+                threads, config.chunkBytes() >> 20, config.bufferCapacity() >> 20,
+                Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
 
         double[] ratio = new double[runs];
         double[] store = new double[runs];
@@ -87,6 +88,7 @@ public final class HostStoreLoadBench {
                 Arrays.stream(store).max().orElseThrow());
         System.out.printf("bound (one thread reading the files sequentially into fresh pinned buffers of the same"
                 + " sizes): median %.2f GB/s, best %.2f GB/s%n", median(bound), Arrays.stream(bound).max().orElseThrow());
+        System.out.printf("load average: %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
         System.out.printf("ratio=%.2f%n", median(ratio));
     }
 
