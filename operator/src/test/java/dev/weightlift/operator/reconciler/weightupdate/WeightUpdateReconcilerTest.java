@@ -98,7 +98,7 @@ class WeightUpdateReconcilerTest {
         assertEquals("False", ready.getStatus());
         assertEquals("InvalidSpec", ready.getReason());
         assertTrue(ready.getMessage().contains("spec.grouping.pattern: does not compile: Unclosed group"), ready.getMessage());
-        assertTrue(ready.getMessage().contains("spec.bucketSize: '2GB'"), ready.getMessage());
+        assertTrue(ready.getMessage().contains("spec.bucketSize '2GB' is not a positive size"), ready.getMessage());
         assertEquals("True", condition(update, ConditionFactory.DEGRADED).getStatus());
         assertEquals(1L, update.getStatus().getObservedGeneration());
         awaitEvent("bad", "Warning", "InvalidSpec");
