@@ -9,7 +9,7 @@ cp_file="$target/bench-classpath.txt"
 ensure_built() {
   if [[ ! -s "$cp_file" ]] || [[ -n "$(find "$repo_root/operator/src/main" "$repo_root/operator/pom.xml" \
         "$repo_root/pom.xml" -newer "$cp_file" -print -quit)" ]]; then
-    (cd "$repo_root" && mvn -B -q -pl operator -am compile dependency:build-classpath \
+    (cd "$repo_root" && mvn -B -q -Dstyle.color=never -pl operator -am compile dependency:build-classpath \
         -Dmdep.includeScope=runtime -Dmdep.outputFile="$cp_file") >&2
     touch "$cp_file"
   fi

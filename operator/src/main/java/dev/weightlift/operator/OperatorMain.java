@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,13 +34,23 @@ public final class OperatorMain {
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
 
+        AtomicBoolean stopping = new AtomicBoolean();
+        WeightliftOperator.Leadership leadership = new WeightliftOperator.Leadership(
+                () -> LOG.info("leading"),
+                () -> {
+                    if (!stopping.get()) {
+                        LOG.error("lost the lease {}: exiting so that no two replicas lead", OperatorConfig.LEASE_NAME);
+                        new Thread(() -> System.exit(1), "exit").start();
+                    }
+                });
         KubernetesClient client = new KubernetesClientBuilder().build();
         AgentHub hub = AgentHub.start(HubConfig.fromEnvironment(System.getenv()), registry);
         BroadcastExecutor executor = new BroadcastExecutor(hub, BroadcastExecutor.Deadlines.defaults(), registry);
         Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub), executor, registry,
-                Clock.systemUTC());
+                Clock.systemUTC(), leadership);
         OpsServer ops = new OpsServer(config.httpPort(), registry, () -> WeightliftOperator.readiness(operator));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
             LOG.info("shutting down");
             operator.stop();
             executor.close();
@@ -48,6 +59,9 @@ public final class OperatorMain {
             client.close();
         }, "shutdown"));
         operator.start();
+        if (!config.leaderElection()) {
+            leadership.onStartLeading().run();
+        }
         LOG.info("started httpPort={} hub={} namespaces={} leaderElection={}", ops.port(), hub.endpoint(),
                 config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(), config.leaderElection());
     }

@@ -10,6 +10,7 @@ import dev.weightlift.operator.reconciler.weightupdate.WeightUpdateReconciler;
 import dev.weightlift.operator.status.EventRecorder;
 import dev.weightlift.operator.status.StatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RuntimeInfo;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
@@ -17,6 +18,8 @@ import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the JOSDK operator with the WeightUpdate controller, for {@link OperatorMain} and for tests. No
@@ -26,11 +29,29 @@ public final class WeightliftOperator {
 
     public static final String COMPONENT = "weightlift-operator";
 
+    private static final Logger LOG = LoggerFactory.getLogger(WeightliftOperator.class);
+
     private WeightliftOperator() {
     }
 
     public static Operator create(KubernetesClient client, OperatorConfig config, AgentDirectory agents, UpdateExecutor executor,
             MeterRegistry registry, Clock clock) {
+        return create(client, config, agents, executor, registry, clock, Leadership.NONE);
+    }
+
+    /**
+     * What happens around leadership when leader election is on ({@link OperatorConfig#leaderElection()}).
+     *
+     * @param onStartLeading run when this replica becomes the leader (e.g. bind the agent hub); without leader
+     *        election the caller runs it itself at start
+     * @param onStopLeading run when this replica stops leading: it lost the lease, or the operator stops
+     */
+    public record Leadership(Runnable onStartLeading, Runnable onStopLeading) {
+        public static final Leadership NONE = new Leadership(() -> { }, () -> { });
+    }
+
+    public static Operator create(KubernetesClient client, OperatorConfig config, AgentDirectory agents, UpdateExecutor executor,
+            MeterRegistry registry, Clock clock, Leadership leadership) {
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client)
                     .withCloseClientOnStop(false)
@@ -39,8 +60,13 @@ public final class WeightliftOperator {
                     .withMetrics(MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(registry)
                             .withCleanUpDelayInSeconds(60).build());
             if (config.leaderElection()) {
+                String identity = config.podName().orElseThrow();
                 o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(OperatorConfig.LEASE_NAME,
-                        config.podNamespace().orElseThrow(), config.podName().orElseThrow()));
+                        config.podNamespace().orElseThrow(), LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+                        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+                        identity, new LeaderCallbacks(leadership.onStartLeading(), leadership.onStopLeading(),
+                                leader -> LOG.info("leader is {}", leader)),
+                        false));
             }
         });
         UpdateMetrics metrics = new UpdateMetrics(registry);

@@ -16,14 +16,17 @@ public final class BucketBuilder {
     private BucketBuilder() {
     }
 
-    /** @param holdings owners in plan order, tensors already in (buffer, offset) order */
-    public static List<Bucket> build(List<Holding> holdings, TensorGrouping grouping, long bucketBytes) {
-        checkGroupsOnOneOwner(holdings, grouping);
+    /**
+     * @param holdings owners in plan order, tensors in (buffer, offset) order
+     * @param units    each holding's units, from {@link TensorGrouping#units}, groups checked to stay on one
+     *                 owner ({@link #checkGroupsOnOneOwner})
+     */
+    public static List<Bucket> build(List<Holding> holdings, List<List<TensorGrouping.Unit>> units, long bucketBytes) {
         List<Bucket> buckets = new ArrayList<>();
-        for (Holding holding : holdings) {
-            String owner = holding.owner().id();
+        for (int h = 0; h < holdings.size(); h++) {
+            String owner = holdings.get(h).owner().id();
             Packer packer = new Packer(owner, buckets);
-            for (TensorGrouping.Unit unit : grouping.units(holding.tensors())) {
+            for (TensorGrouping.Unit unit : units.get(h)) {
                 long size = unit.alignedBytes();
                 if (size > bucketBytes) {
                     throw new PlanException("the " + unit.label() + " on " + owner + " needs " + size
@@ -42,7 +45,7 @@ public final class BucketBuilder {
         return buckets;
     }
 
-    static void checkGroupsOnOneOwner(List<Holding> holdings, TensorGrouping grouping) {
+    public static void checkGroupsOnOneOwner(List<Holding> holdings, TensorGrouping grouping) {
         if (!grouping.enabled()) {
             return;
         }

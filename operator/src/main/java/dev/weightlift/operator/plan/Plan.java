@@ -1,5 +1,6 @@
 package dev.weightlift.operator.plan;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 
@@ -73,7 +74,7 @@ public record Plan(String checkpoint, Mode mode, int tensors, long totalBytes, B
         return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) SizingPolicy.GIB);
     }
 
-    private static String range(java.util.Collection<Long> values) {
+    private static String range(Collection<Long> values) {
         long min = values.stream().mapToLong(Long::longValue).min().orElse(0);
         long max = values.stream().mapToLong(Long::longValue).max().orElse(0);
         return min == max ? gib(max) : gib(min) + ".." + gib(max);

@@ -18,8 +18,6 @@ public final class Planner {
 
     private static final Comparator<Participant> BY_GPU =
             Comparator.comparing(Participant::node).thenComparingInt(Participant::gpuIndex);
-    private static final Comparator<TensorMeta> BY_LOCATION = Comparator.comparing(TensorMeta::buffer)
-            .thenComparingLong(TensorMeta::offset).thenComparing(TensorMeta::name);
 
     private Planner() {
     }
@@ -53,8 +51,11 @@ public final class Planner {
         TensorGrouping.Unit largest = null;
         long totalAligned = 0;
         long totalBytes = 0;
+        List<List<TensorGrouping.Unit>> units = new ArrayList<>(holdings.size());
         for (Holding h : holdings) {
-            for (TensorGrouping.Unit u : grouping.units(h.tensors())) {
+            List<TensorGrouping.Unit> own = grouping.units(h.tensors());
+            units.add(own);
+            for (TensorGrouping.Unit u : own) {
                 long size = u.alignedBytes();
                 totalAligned += size;
                 totalBytes += u.bytes();
@@ -64,7 +65,7 @@ public final class Planner {
             }
         }
         BucketSizing sizing = BucketSizer.size(targets, totalAligned, largest, request.sizing());
-        List<Bucket> buckets = BucketBuilder.build(holdings, grouping, sizing.bucketBytes());
+        List<Bucket> buckets = BucketBuilder.build(holdings, units, sizing.bucketBytes());
         int slots = sizing.layout().slots();
         List<Transfer> schedule = switch (request.mode()) {
             case BROADCAST -> Schedules.broadcast(buckets, slots);
@@ -117,9 +118,7 @@ public final class Planner {
     private static List<Holding> sortedHoldings(List<Holding> holdings) {
         List<Holding> sorted = new ArrayList<>(holdings.size());
         for (Holding h : holdings) {
-            List<TensorMeta> tensors = new ArrayList<>(h.tensors());
-            tensors.sort(BY_LOCATION);
-            sorted.add(new Holding(h.owner(), tensors));
+            sorted.add(new Holding(h.owner(), LoadPlanner.sortedByLocation(h.tensors())));
         }
         sorted.sort(Comparator.comparing(Holding::owner, BY_GPU));
         sortedUnique(sorted.stream().map(Holding::owner).toList(), "owner");

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Orders buckets into broadcast steps: which GPU loads each bucket, in which round and slot. */
 public final class Schedules {
@@ -38,14 +40,14 @@ public final class Schedules {
     public static List<Transfer> p2pCheckpointEngine(List<Bucket> buckets, List<Participant> owners,
                                                      List<Participant> targets, int slots) {
         Map<String, Integer> ownerRank = new LinkedHashMap<>();
-        LinkedHashMap<String, java.util.Set<Integer>> remote = new LinkedHashMap<>();
+        LinkedHashMap<String, Set<Integer>> remote = new LinkedHashMap<>();
         for (int i = 0; i < owners.size(); i++) {
             ownerRank.put(owners.get(i).id(), i);
-            remote.computeIfAbsent(nicKey(owners.get(i)), k -> new java.util.TreeSet<>()).add(i);
+            remote.computeIfAbsent(nicKey(owners.get(i)), k -> new TreeSet<>()).add(i);
         }
-        LinkedHashMap<String, java.util.Set<Integer>> local = new LinkedHashMap<>();
+        LinkedHashMap<String, Set<Integer>> local = new LinkedHashMap<>();
         for (int i = 0; i < targets.size(); i++) {
-            local.computeIfAbsent(nicKey(targets.get(i)), k -> new java.util.TreeSet<>()).add(i);
+            local.computeIfAbsent(nicKey(targets.get(i)), k -> new TreeSet<>()).add(i);
         }
         List<CheckpointEngineAssignment.Input> in = new ArrayList<>(buckets.size());
         for (Bucket b : buckets) {

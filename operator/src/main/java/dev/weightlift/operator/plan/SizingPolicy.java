@@ -34,6 +34,43 @@ public record SizingPolicy(double memoryFraction, long maxBucketBytes, long buck
         return new SizingPolicy(0.9, 8 * GIB, 0, 3, 0.95, 64 * MIB);
     }
 
+    /**
+     * The policy from the CR's optional {@code spec.bucketSize} (e.g. {@code 2Gi}; suffixes Ki, Mi, Gi)
+     * and {@code spec.memoryFraction}; absent values keep the defaults.
+     */
+    public static SizingPolicy fromSpec(String bucketSize, Double memoryFraction) {
+        SizingPolicy policy = defaults();
+        if (memoryFraction != null) {
+            policy = policy.withMemoryFraction(memoryFraction);
+        }
+        if (bucketSize != null && !bucketSize.isBlank()) {
+            policy = policy.withBucketBytes(parseSize(bucketSize.trim()));
+        }
+        return policy;
+    }
+
+    private static long parseSize(String text) {
+        long unit = 1;
+        String digits = text;
+        if (text.endsWith("Ki") || text.endsWith("Mi") || text.endsWith("Gi")) {
+            unit = switch (text.charAt(text.length() - 2)) {
+                case 'K' -> 1L << 10;
+                case 'M' -> MIB;
+                default -> GIB;
+            };
+            digits = text.substring(0, text.length() - 2);
+        }
+        try {
+            long value = Long.parseLong(digits);
+            if (value <= 0 || value > Long.MAX_VALUE / unit) {
+                throw new NumberFormatException();
+            }
+            return value * unit;
+        } catch (NumberFormatException e) {
+            throw new PlanException("spec.bucketSize '" + text + "' is not a positive size such as 2Gi, 512Mi or 1048576");
+        }
+    }
+
     public SizingPolicy withBucketBytes(long bytes) {
         return new SizingPolicy(memoryFraction, maxBucketBytes, bytes, pipelineStages, pipelineEfficiency,
                 minBucketBytes);

@@ -94,11 +94,11 @@ public final class TensorGrouping {
         return units;
     }
 
-    /** Tensors that must travel together: a group, or one free tensor ({@code group} null). */
+    /**
+     * Tensors that must travel together: a group, or one free tensor ({@code group} null). Made by
+     * {@link #units}, which hands over lists nobody else holds, so they are not copied.
+     */
     public record Unit(String group, List<TensorMeta> tensors) {
-        public Unit {
-            tensors = List.copyOf(tensors);
-        }
 
         public long alignedBytes() {
             long sum = 0;

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * One step of the schedule: a bucket loaded by a receiver GPU and broadcast from it to every target.
- * Steps run in {@code step} order; loads of one {@code round} may run at the same time.
+ * Broadcasts run in {@code step} order; loads of one {@code round} may run at the same time. Reads on
+ * one sender link never share a round; an executor that overlaps rounds starts a read only after the
+ * previous read on its sender link (in step order) has finished.
  *
  * @param step         position in the broadcast sequence
  * @param round        reads in the same round run concurrently (never two on one sender link)

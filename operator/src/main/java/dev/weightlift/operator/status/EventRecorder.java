@@ -6,6 +6,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -25,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * Records core/v1 Events, deduplicated: an Event's name is the object's name plus a hash of object, type,
  * reason and message, so a repeat bumps the {@code count} of the existing Event instead of adding one. Repeats
  * within {@code repeatInterval} are not sent at all, and one object gets at most {@code burst} Events per
- * interval. Best effort: a failure to record is logged, never thrown.
+ * interval. Uses only {@code create} and {@code patch} on events (the chart's RBAC); the count is kept in
+ * memory. Best effort: a failure to record is logged, never thrown.
  */
 public final class EventRecorder {
 
@@ -40,6 +45,12 @@ public final class EventRecorder {
     private final Map<String, Instant> lastSent = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
+            return size() > REMEMBERED_KEYS;
+        }
+    };
+    private final Map<String, Integer> counts = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
             return size() > REMEMBERED_KEYS;
         }
     };
@@ -71,28 +82,44 @@ public final class EventRecorder {
                 + "/" + object.getMetadata().getUid();
         String name = object.getMetadata().getName() + "." + hash(objectKey + "/" + type + "/" + reason + "/" + message);
         Instant now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS);
-        if (!admit(objectKey, name, now)) {
+        int count = admit(objectKey, name, now);
+        if (count == 0) {
             return;
         }
         String namespace = object.getMetadata().getNamespace();
         try {
-            Event existing = client.v1().events().inNamespace(namespace).withName(name).get();
-            if (existing != null) {
-                existing.setCount(existing.getCount() == null ? 2 : existing.getCount() + 1);
-                existing.setLastTimestamp(now.toString());
-                client.v1().events().inNamespace(namespace).resource(existing).update();
-            } else {
-                client.v1().events().inNamespace(namespace).resource(newEvent(object, name, type, reason, message, now)).create();
+            if (count == 1) {
+                try {
+                    client.v1().events().inNamespace(namespace).resource(newEvent(object, name, type, reason, message, now)).create();
+                    return;
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                        throw e;
+                    }
+                    count = 2; // recorded before this process started: a repeat
+                }
+            }
+            String bump = Serialization.asJson(Map.of("count", count, "lastTimestamp", now.toString()));
+            try {
+                client.v1().events().inNamespace(namespace).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE), bump);
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
+                    throw e;
+                }
+                Event expired = newEvent(object, name, type, reason, message, now);
+                expired.setCount(count);
+                client.v1().events().inNamespace(namespace).resource(expired).create();
             }
         } catch (KubernetesClientException e) {
             LOG.warn("could not record event reason={} code={}: {}", reason, e.getCode(), e.getMessage());
         }
     }
 
-    private synchronized boolean admit(String objectKey, String eventName, Instant now) {
+    /** The count the Event reaches with this occurrence, or 0 when it is not to be sent (repeat too soon, burst spent). */
+    private synchronized int admit(String objectKey, String eventName, Instant now) {
         Instant last = lastSent.get(eventName);
         if (last != null && last.plus(repeatInterval).isAfter(now)) {
-            return false;
+            return 0;
         }
         Deque<Instant> recent = sentPerObject.computeIfAbsent(objectKey, k -> new ArrayDeque<>());
         while (!recent.isEmpty() && !recent.peekFirst().plus(repeatInterval).isAfter(now)) {
@@ -100,11 +127,11 @@ public final class EventRecorder {
         }
         if (recent.size() >= burst) {
             LOG.debug("event rate limit reached for {}", objectKey);
-            return false;
+            return 0;
         }
         recent.addLast(now);
         lastSent.put(eventName, now);
-        return true;
+        return counts.merge(eventName, 1, Integer::sum);
     }
 
     private Event newEvent(HasMetadata object, String name, String type, String reason, String message, Instant now) {

@@ -92,6 +92,19 @@ class BucketSizerTest {
     }
 
     @Test
+    void policyFromTheCrFields() {
+        assertEquals(SizingPolicy.defaults(), SizingPolicy.fromSpec(null, null));
+        SizingPolicy p = SizingPolicy.fromSpec("2Gi", 0.8);
+        assertEquals(2 * GIB, p.bucketBytesOverride());
+        assertEquals(0.8, p.memoryFraction());
+        assertEquals(512 * SizingPolicy.MIB, SizingPolicy.fromSpec("512Mi", null).bucketBytesOverride());
+        assertEquals(4096, SizingPolicy.fromSpec("4Ki", null).bucketBytesOverride());
+        assertEquals(1_000_000, SizingPolicy.fromSpec("1000000", null).bucketBytesOverride());
+        PlanException e = assertThrows(PlanException.class, () -> SizingPolicy.fromSpec("2GB", null));
+        assertEquals("spec.bucketSize '2GB' is not a positive size such as 2Gi, 512Mi or 1048576", e.getMessage());
+    }
+
+    @Test
     void badPolicyNamesTheField() {
         PlanException e = assertThrows(PlanException.class, () -> SizingPolicy.defaults().withMemoryFraction(1.5));
         assertTrue(e.getMessage().contains("memoryFraction"));

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.IntFunction;
 import java.util.function.IntUnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -71,7 +72,7 @@ class CheckpointEngineAssignmentTest {
         LinkedHashMap<String, Set<Integer>> topo = new LinkedHashMap<>();
         IntFunction<String> name = i -> "rdma" + i;
         for (int g = 0; g < groups; g++) {
-            Set<Integer> ranks = new java.util.TreeSet<>();
+            Set<Integer> ranks = new TreeSet<>();
             for (int r = 0; r < size; r++) {
                 ranks.add(g * stride + r);
             }

@@ -1,6 +1,7 @@
 package dev.weightlift.operator.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -52,9 +53,10 @@ final class Golden {
         Path out = dir(test).resolve(scenario).resolve("out.yaml");
         try {
             String text = YAML.writeValueAsString(actual);
-            if (Boolean.getBoolean("golden.update") || !Files.exists(out)) {
+            if (Boolean.getBoolean("golden.update")) {
                 Files.writeString(out, text);
             }
+            assertTrue(Files.exists(out), "missing golden file " + out + "; write it with -Dgolden.update=true");
             assertEquals(Files.readString(out), text, "golden file " + out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

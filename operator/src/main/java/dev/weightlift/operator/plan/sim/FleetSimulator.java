@@ -56,7 +56,10 @@ public final class FleetSimulator {
         if (fleet.p2pTargetGpus() <= 0) {
             return new Result(fleet, broadcastPlan, null, null);
         }
-        List<Participant> targets = gpus.subList(0, Math.min(fleet.p2pTargetGpus(), gpus.size()));
+        List<Participant> pool = fleet.p2pNewNodes() > 0
+                ? gpus("new", fleet.p2pNewNodes(), fleet.gpusPerNode(), fleet.p2pNewNicsPerNode(), fleet.gpuFreeGiB())
+                : gpus;
+        List<Participant> targets = pool.subList(0, Math.min(fleet.p2pTargetGpus(), pool.size()));
         PlanRequest p2p = new PlanRequest(fleet.model().name(), Mode.P2P, holdings, targets, sizing,
                 fleet.groupingPattern(), ReceiverStrategy.WEIGHTLIFT, fleet.bandwidths());
         return new Result(fleet, broadcastPlan, Planner.plan(p2p),
@@ -64,21 +67,27 @@ public final class FleetSimulator {
     }
 
     static List<Participant> gpus(FleetSpec fleet) {
-        long free = (long) (fleet.gpuFreeGiB() * SizingPolicy.GIB);
+        return gpus("node", fleet.nodes(), fleet.gpusPerNode(), fleet.nicsPerNode(), fleet.gpuFreeGiB());
+    }
+
+    /** GPUs spread evenly over a node's NICs (several NICs per GPU when NICs outnumber GPUs). */
+    private static List<Participant> gpus(String prefix, int nodes, int gpusPerNode, int nicsPerNode,
+                                          double freeGiB) {
+        long free = (long) (freeGiB * SizingPolicy.GIB);
         List<Participant> gpus = new ArrayList<>();
-        for (int n = 0; n < fleet.nodes(); n++) {
-            String node = String.format("node-%03d", n);
-            for (int g = 0; g < fleet.gpusPerNode(); g++) {
+        for (int n = 0; n < nodes; n++) {
+            String node = String.format("%s-%03d", prefix, n);
+            for (int g = 0; g < gpusPerNode; g++) {
                 List<String> nics = new ArrayList<>();
-                if (fleet.nicsPerNode() >= fleet.gpusPerNode()) {
-                    int per = fleet.nicsPerNode() / fleet.gpusPerNode();
+                if (nicsPerNode >= gpusPerNode) {
+                    int per = nicsPerNode / gpusPerNode;
                     for (int k = 0; k < per; k++) {
                         nics.add("mlx5_" + (g * per + k));
                     }
-                } else if (fleet.nicsPerNode() > 0) {
-                    nics.add("mlx5_" + (g * fleet.nicsPerNode() / fleet.gpusPerNode()));
+                } else if (nicsPerNode > 0) {
+                    nics.add("mlx5_" + (g * nicsPerNode / gpusPerNode));
                 }
-                gpus.add(new Participant(node, g, "GPU-" + node + "-" + g, free, nics, "10.0." + n / 256 + "." + n % 256));
+                gpus.add(new Participant(node, g, "GPU-" + node + "-" + g, free, nics, "10." + prefix.length() + "." + n / 256 + "." + n % 256));
             }
         }
         return gpus;

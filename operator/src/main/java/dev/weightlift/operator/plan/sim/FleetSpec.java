@@ -13,7 +13,10 @@ import java.util.List;
  * @param gpuFreeGiB      free GPU memory per GPU while the engines run
  * @param memoryFraction  share of it the update may use
  * @param bucketGiB       fixed bucket size (the CR's bucketSize), or null for the automatic rule
- * @param p2pTargetGpus   GPUs updated by the P2P run (the first ones of the fleet); 0 skips P2P
+ * @param p2pTargetGpus   GPUs updated by the P2P run: the first ones of the fleet, or of the new nodes;
+ *                        0 skips P2P
+ * @param p2pNewNodes     new nodes (same GPUs per node) the P2P run fills; 0: the targets are holders
+ * @param p2pNewNicsPerNode NICs per new node
  * @param setupSeconds    fixed cost per update outside the bucket loop (communicator creation, triggers)
  * @param groupingPattern the CR's grouping pattern, or null
  * @param model           the checkpoint
@@ -21,7 +24,8 @@ import java.util.List;
  * @param published       checkpoint-engine's published figures for this fleet, or null
  */
 public record FleetSpec(String name, int nodes, int gpusPerNode, int nicsPerNode, double gpuFreeGiB,
-                        double memoryFraction, Double bucketGiB, int p2pTargetGpus, double setupSeconds,
+                        double memoryFraction, Double bucketGiB, int p2pTargetGpus, int p2pNewNodes,
+                        int p2pNewNicsPerNode, double setupSeconds,
                         String groupingPattern, ModelSpec model, Bandwidths bandwidths, Published published) {
 
     /**

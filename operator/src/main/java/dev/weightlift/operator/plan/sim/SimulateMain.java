@@ -73,17 +73,21 @@ public final class SimulateMain {
     private static void print(PrintStream out, Path file, FleetSimulator.Result r) {
         FleetSpec f = r.fleet();
         out.printf(Locale.ROOT, "== %s (%s)%n", f.name(), file.getFileName());
-        out.printf(Locale.ROOT, "%d nodes x %d GPUs, %d NICs per node, setup %.2f s; %s%n", f.nodes(),
-                f.gpusPerNode(), f.nicsPerNode(), f.setupSeconds(), f.bandwidths());
+        out.printf(Locale.ROOT, "%d nodes x %d GPUs, %d NICs per node, setup %.2f s (not in the plan summaries,"
+                        + " added to the comparison lines and the table); %s%n", f.nodes(), f.gpusPerNode(),
+                f.nicsPerNode(), f.setupSeconds(), f.bandwidths());
         out.println(r.broadcast().summary());
         if (r.p2p() != null) {
             out.println(r.p2p().summary());
             Plan ce = r.p2pCheckpointEngine();
-            out.printf(Locale.ROOT, "P2P with checkpoint-engine's assignment: %d rounds (Weightlift %d), %d receiver"
-                            + " links used (Weightlift %d); two-stage %.2f s, three-stage %.2f s%n",
+            out.printf(Locale.ROOT, "P2P, checkpoint-engine's assignment vs Weightlift's: %d vs %d rounds, %d vs %d"
+                            + " receiver links; with setup: two-stage %.2f vs %.2f s, three-stage %.2f vs %.2f s%n",
                     ce.rounds(), r.p2p().rounds(), ce.traffic().receiverLinkBytes().size(),
-                    r.p2p().traffic().receiverLinkBytes().size(), ce.prediction().twoStageSeconds(),
-                    ce.prediction().threeStageSeconds());
+                    r.p2p().traffic().receiverLinkBytes().size(),
+                    f.setupSeconds() + ce.prediction().twoStageSeconds(),
+                    f.setupSeconds() + r.p2p().prediction().twoStageSeconds(),
+                    f.setupSeconds() + ce.prediction().threeStageSeconds(),
+                    f.setupSeconds() + r.p2p().prediction().threeStageSeconds());
         }
         if (f.published() != null) {
             FleetSpec.Published p = f.published();

@@ -6,6 +6,7 @@ import dev.weightlift.operator.ops.UpdateMetrics;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,16 +30,25 @@ final class Executions {
         final Instant startedAt;
         final List<Target> targets;
         final List<PodResult> pods;
+        /** What the resolution said about the targets, e.g. {@code 2 of 3 pods matching app=llm take part}. */
+        final String resolvedMessage;
         private volatile UpdateExecutor.Execution execution;
         private volatile ExecutionProgress progress;
         private volatile ExecutionResult result;
         private long bytesCounted;
+        private boolean finishRecorded;
 
-        private Run(long generation, Instant startedAt, List<Target> targets, List<PodResult> pods) {
+        private Run(long generation, Instant startedAt, List<Target> targets, List<PodResult> pods, String resolvedMessage) {
             this.generation = generation;
             this.startedAt = startedAt;
             this.targets = List.copyOf(targets);
             this.pods = List.copyOf(pods);
+            this.resolvedMessage = resolvedMessage;
+        }
+
+        /** The start, in the API's timestamp form. */
+        String startTime() {
+            return startedAt.truncatedTo(ChronoUnit.SECONDS).toString();
         }
 
         Optional<ExecutionProgress> progress() {
@@ -47,6 +57,22 @@ final class Executions {
 
         Optional<ExecutionResult> result() {
             return Optional.ofNullable(result);
+        }
+
+        /** Ends the run with {@code result} unless it already ended (the deadline passed). */
+        synchronized void finishWith(ExecutionResult ending) {
+            if (result == null) {
+                result = ending;
+            }
+        }
+
+        /** True the first time only: the end's Event and metrics are recorded once. */
+        synchronized boolean markFinishRecorded() {
+            if (finishRecorded) {
+                return false;
+            }
+            finishRecorded = true;
+            return true;
         }
     }
 
@@ -67,12 +93,17 @@ final class Executions {
         return Optional.ofNullable(runs.get(id));
     }
 
-    Run start(WeightUpdate update, List<Target> targets, List<PodResult> pods) {
+    Run start(WeightUpdate update, Resolution.Resolved resolved) {
         ResourceID id = ResourceID.fromResource(update);
-        Run run = new Run(update.getMetadata().getGeneration(), Instant.now(clock), targets, pods);
+        Run run = new Run(update.getMetadata().getGeneration(), Instant.now(clock), resolved.targets(), resolved.pods(), resolved.message());
         runs.put(id, run);
-        run.execution = executor.start(update, run.targets, new Listener(id, run));
-        LOG.info("execution started generation={} targets={}", run.generation, targets.size());
+        try {
+            run.execution = executor.start(update, run.targets, new Listener(id, run));
+        } catch (RuntimeException e) {
+            runs.remove(id, run);
+            throw e;
+        }
+        LOG.info("execution started generation={} targets={}", run.generation, run.targets.size());
         return run;
     }
 
@@ -81,6 +112,14 @@ final class Executions {
         Run run = runs.remove(id);
         if (run != null && run.execution != null) {
             LOG.info("execution cancelled generation={} reason={}", run.generation, reason);
+            run.execution.cancel(reason);
+        }
+    }
+
+    /** Cancels the run's execution but keeps the run (and its result) registered. */
+    void stop(Run run, String reason) {
+        if (run.execution != null) {
+            LOG.info("execution stopped generation={} reason={}", run.generation, reason);
             run.execution.cancel(reason);
         }
     }
@@ -123,9 +162,13 @@ final class Executions {
                 }
                 run.result = result;
             }
-            try (MDC.MDCCloseable name = MDC.putCloseable("resource.name", id.getName());
-                    MDC.MDCCloseable namespace = MDC.putCloseable("resource.namespace", id.getNamespace().orElse(""))) {
+            MDC.put("resource.name", id.getName());
+            MDC.put("resource.namespace", id.getNamespace().orElse(""));
+            try {
                 LOG.info("execution finished succeeded={} reason={}", result.succeeded(), result.reason());
+            } finally {
+                MDC.remove("resource.name");
+                MDC.remove("resource.namespace");
             }
             wake.accept(id);
         }

@@ -6,6 +6,8 @@ import dev.weightlift.api.v1alpha1.EngineSpec;
 import dev.weightlift.api.v1alpha1.EngineType;
 import dev.weightlift.api.v1alpha1.VerifyMode;
 import dev.weightlift.api.v1alpha1.WeightUpdateSpec;
+import dev.weightlift.operator.plan.PlanException;
+import dev.weightlift.operator.plan.SizingPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,12 +44,12 @@ public final class SpecValidator {
         validateCheckpoint(spec.getCheckpoint(), problems);
         if (spec.getBucketSize() != null) {
             try {
-                long bytes = ByteSize.parse(spec.getBucketSize());
+                long bytes = SizingPolicy.fromSpec(spec.getBucketSize(), null).bucketBytesOverride();
                 if (bytes < MIN_BUCKET_BYTES || bytes > MAX_BUCKET_BYTES) {
                     problems.add("spec.bucketSize: " + spec.getBucketSize() + " is outside [1Mi, 64Gi]");
                 }
-            } catch (IllegalArgumentException e) {
-                problems.add("spec.bucketSize: " + e.getMessage());
+            } catch (PlanException e) {
+                problems.add(e.getMessage());
             }
         }
         Double fraction = spec.getMemoryFraction();

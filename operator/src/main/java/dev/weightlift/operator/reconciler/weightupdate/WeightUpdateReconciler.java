@@ -101,6 +101,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         WeightUpdateStatus status = update.getStatus();
         if (status != null && Long.valueOf(generation).equals(status.getObservedGeneration())
                 && status.getPhase() != null && status.getPhase().isTerminal()) {
+            run.ifPresent(finished -> executions.forget(id, finished));
             return UpdateControl.noUpdate();
         }
         if ("true".equals(annotation(update, PAUSED_ANNOTATION)) && run.isEmpty()) {
@@ -142,11 +143,9 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
     private UpdateControl<WeightUpdate> start(WeightUpdate update, PodSelector selector, List<Pod> selected) {
         Resolution resolution = TargetResolver.resolve(update.getMetadata().getNamespace(), selector, selected, agents);
         if (resolution instanceof Resolution.Resolved resolved) {
-            Executions.Run run = executions.start(update, resolved.targets(), resolved.pods());
-            events.normal(update, "Started", "updating " + resolved.message() + " to version " + version(update));
-            write(update, new Observation(Verdict.WaitingForDataPlane, null, "waiting for the data plane: " + resolved.message(),
-                    run.pods, null, run.startedAt.toString(), null));
-            return UpdateControl.<WeightUpdate>noUpdate().rescheduleAfter(RESCHEDULE);
+            Executions.Run run = executions.start(update, resolved);
+            events.normal(update, "Started", "updating to version " + version(update) + ": " + resolved.message());
+            return follow(update, ResourceID.fromResource(update), run);
         }
         Verdict verdict = resolution instanceof Resolution.NoMatchingPods ? Verdict.NoMatchingPods
                 : resolution instanceof Resolution.PodsNotReady ? Verdict.PodsNotReady : Verdict.AgentMissing;
@@ -159,32 +158,33 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
 
     private UpdateControl<WeightUpdate> follow(WeightUpdate update, ResourceID id, Executions.Run run) {
         Optional<ExecutionResult> result = run.result();
-        Instant deadline = run.startedAt.plusSeconds(update.getSpec().getTimeoutSeconds());
+        Instant deadline = run.startedAt.plusSeconds(timeoutSeconds(update));
         if (result.isEmpty() && !clock.instant().isBefore(deadline)) {
-            executions.cancel(id, "deadline passed");
-            result = Optional.of(ExecutionResult.failed("Timeout", "the update did not finish within spec.timeoutSeconds="
-                    + update.getSpec().getTimeoutSeconds(), Map.of()));
+            run.finishWith(ExecutionResult.failed("Timeout", "the update did not finish within spec.timeoutSeconds="
+                    + timeoutSeconds(update), Map.of()));
+            executions.stop(run, "deadline passed");
+            result = run.result();
         }
         if (result.isPresent()) {
-            finish(update, id, run, result.get());
+            finish(update, run, result.get());
             return UpdateControl.noUpdate();
         }
         Optional<ExecutionProgress> progress = run.progress();
         if (progress.isEmpty()) {
-            write(update, new Observation(Verdict.WaitingForDataPlane, null, "waiting for the data plane to take the update",
-                    run.pods, null, run.startedAt.toString(), null));
+            write(update, new Observation(Verdict.WaitingForDataPlane, null, "waiting for the data plane: " + run.resolvedMessage,
+                    run.pods, null, run.startTime(), null));
         } else {
             ExecutionProgress p = progress.get();
             List<PodResult> pods = withState(run.pods, PodResult.State.Updating, null, Map.of());
             write(update, new Observation(Verdict.Running, null, p.phase() + ": " + p.bucketsDone() + " of " + p.bucketsTotal() + " buckets",
-                    pods, p, run.startedAt.toString(), null));
+                    pods, p, run.startTime(), null));
             metrics.progress(id.getNamespace().orElse(""), id.getName(), p.bytesTotal() <= 0 ? 0 : (int) (p.bytesDone() * 100 / p.bytesTotal()));
         }
         Duration untilDeadline = Duration.between(clock.instant(), deadline);
         return UpdateControl.<WeightUpdate>noUpdate().rescheduleAfter(untilDeadline.compareTo(RESCHEDULE) < 0 ? untilDeadline.plusMillis(10) : RESCHEDULE);
     }
 
-    private void finish(WeightUpdate update, ResourceID id, Executions.Run run, ExecutionResult result) {
+    private void finish(WeightUpdate update, Executions.Run run, ExecutionResult result) {
         String version = version(update);
         Map<String, String> failed = new HashMap<>(result.failedPods());
         if (result.succeeded()) {
@@ -210,17 +210,27 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         Observation observation;
         if (succeeded) {
             String message = updated + " of " + run.targets.size() + " pods hold version " + version;
-            observation = new Observation(Verdict.Succeeded, null, message, pods, finalProgress, run.startedAt.toString(), result.timings());
-            events.normal(update, "Succeeded", message);
+            observation = new Observation(Verdict.Succeeded, null, message, pods, finalProgress, run.startTime(), result.timings());
         } else {
             String message = result.succeeded() ? "pods left before they could be marked: " + String.join(", ", failed.keySet()) : result.message();
             String reason = result.succeeded() ? "PodsGone" : result.reason();
-            observation = new Observation(Verdict.Failed, reason, message, pods, run.progress().orElse(null), run.startedAt.toString(), result.timings());
-            events.warning(update, reason, message);
+            observation = new Observation(Verdict.Failed, reason, message, pods, run.progress().orElse(null), run.startTime(), result.timings());
         }
         write(update, observation);
-        metrics.finished(succeeded ? Phase.Succeeded : Phase.Failed, Duration.between(run.startedAt, clock.instant()));
-        executions.forget(id, run);
+        // The run stays registered until the cache shows the final status: a reconcile on a stale copy must not start it again.
+        if (run.markFinishRecorded()) {
+            if (succeeded) {
+                events.normal(update, "Succeeded", observation.message());
+            } else {
+                events.warning(update, observation.reason(), observation.message());
+            }
+            metrics.finished(succeeded ? Phase.Succeeded : Phase.Failed, Duration.between(run.startedAt, clock.instant()));
+        }
+    }
+
+    private static int timeoutSeconds(WeightUpdate update) {
+        Integer timeout = update.getSpec().getTimeoutSeconds();
+        return timeout == null ? 600 : timeout;
     }
 
     /** The pods with {@code state} and {@code message}, but Skipped ones as they were and failed ones Failed. */

@@ -98,7 +98,7 @@ class WeightUpdateReconcilerTest {
         assertEquals("False", ready.getStatus());
         assertEquals("InvalidSpec", ready.getReason());
         assertTrue(ready.getMessage().contains("spec.grouping.pattern: does not compile: Unclosed group"), ready.getMessage());
-        assertTrue(ready.getMessage().contains("spec.bucketSize: '2GB'"), ready.getMessage());
+        assertTrue(ready.getMessage().contains("spec.bucketSize '2GB' is not a positive size"), ready.getMessage());
         assertEquals("True", condition(update, ConditionFactory.DEGRADED).getStatus());
         assertEquals(1L, update.getStatus().getObservedGeneration());
         awaitEvent("bad", "Warning", "InvalidSpec");
@@ -226,6 +226,22 @@ class WeightUpdateReconcilerTest {
     }
 
     @Test
+    void anUpdatePastItsDeadlineFailsWithTimeout() {
+        agents.add(ns + "-a", Map.of());
+        pod("llm-0", ns + "-a", Map.of());
+        WeightUpdateSpec spec = spec("step-1");
+        spec.setTimeoutSeconds(1);
+        create("step-1", spec);
+
+        WeightUpdate failed = awaitStatus("step-1", s -> s.getPhase() == Phase.Failed);
+        Condition ready = condition(failed, ConditionFactory.READY);
+        assertEquals("Timeout", ready.getReason());
+        assertEquals("the update did not finish within spec.timeoutSeconds=1", ready.getMessage());
+        assertEquals("deadline passed", executor.started(ns, "step-1").cancelled);
+        awaitEvent("step-1", "Warning", "Timeout");
+    }
+
+    @Test
     void theNewerUpdateSupersedesTheOlder() {
         agents.add(ns + "-a", Map.of());
         pod("llm-0", ns + "-a", Map.of());
@@ -315,6 +331,11 @@ class WeightUpdateReconcilerTest {
         client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).withLabels(labels).endMetadata()
                 .withNewSpec().withNodeName(node).addNewContainer().withName("engine").withImage("vllm").endContainer().endSpec()
                 .build()).create();
+        if (!extraLabels.containsKey(FakeKubelet.STUCK_LABEL)) {
+            // pods already running when an update comes take part; pods that start later are left to scale-up
+            await().atMost(DEADLINE).until(() -> client.pods().inNamespace(ns).withName(name).get(),
+                    p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()));
+        }
     }
 
     private void create(String name, WeightUpdateSpec spec) {
