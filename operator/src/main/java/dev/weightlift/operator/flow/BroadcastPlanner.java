@@ -7,7 +7,6 @@ import dev.weightlift.operator.plan.Participant;
 import dev.weightlift.operator.plan.Plan;
 import dev.weightlift.operator.plan.SizingPolicy;
 import dev.weightlift.operator.plan.Transfer;
-import dev.weightlift.operator.reconciler.weightupdate.ByteSize;
 import dev.weightlift.operator.reconciler.weightupdate.Target;
 import dev.weightlift.protocol.broadcast.NodeWork;
 import java.util.ArrayList;
@@ -27,14 +26,7 @@ final class BroadcastPlanner {
     }
 
     static SizingPolicy sizing(WeightUpdateSpec spec) {
-        SizingPolicy policy = SizingPolicy.defaults();
-        if (spec.getBucketSize() != null) {
-            policy = policy.withBucketBytes(ByteSize.parse(spec.getBucketSize()));
-        }
-        if (spec.getMemoryFraction() != null) {
-            policy = policy.withMemoryFraction(spec.getMemoryFraction());
-        }
-        return policy;
+        return SizingPolicy.fromSpec(spec.getBucketSize(), spec.getMemoryFraction());
     }
 
     /** Node name → its work; {@code participants} by participant id. */
