@@ -11,6 +11,7 @@ import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
 import dev.weightlift.agent.pipeline.NodePipeline;
 import dev.weightlift.agent.pipeline.PipelineMetrics;
 import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.update.CollectiveFactory;
 import dev.weightlift.agent.update.UpdateService;
 import dev.weightlift.protocol.AbortUpdate;
 import dev.weightlift.protocol.AgentState;
@@ -60,7 +61,7 @@ public final class AgentMain {
         HostStore store = new HostStore(backend.hostAllocator());
         EngineChannelServer engines = EngineChannelServer.start(ChannelServerConfig.fromEnv(env));
         NodePipeline pipeline = new NodePipeline(new PipelineMetrics(registry));
-        UpdateService updates = new UpdateService(backend, store, engines, pipeline, "0.0.0.0", hostIp);
+        UpdateService updates = new UpdateService(backend, store, engines, pipeline, CollectiveFactory.tcpMesh("0.0.0.0", hostIp));
         String session = UUID.randomUUID().toString();
         AgentReport report = new AgentReport() {
             @Override

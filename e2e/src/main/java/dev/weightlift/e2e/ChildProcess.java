@@ -40,6 +40,7 @@ final class ChildProcess implements AutoCloseable {
         Files.createDirectories(log.getParent());
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
+        Files.writeString(log.resolveSibling(log.getFileName() + ".cmd"), String.join(" ", command) + System.lineSeparator());
         ChildProcess child = new ChildProcess(name, builder.start(), log, ready);
         Thread pump = new Thread(child::pump, "output-" + name);
         pump.setDaemon(true);

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,18 +39,24 @@ final class EngineProcess implements AutoCloseable {
     }
 
     static EngineProcess start(String name, String python, Path pythonPath, String host, int port, List<String> gpus,
-            TinyCheckpoint.Shape shape, Path log) throws IOException {
+            TinyCheckpoint.Shape shape, List<String> extraArgs, Path log) throws IOException {
         Map<String, String> env = new HashMap<>();
         env.put("PYTHONPATH", pythonPath.toString());
         env.put("OMP_NUM_THREADS", "1");
-        ChildProcess child = ChildProcess.start(name, List.of(python, "-u", "-m", "weightlift_engine.testing.engine", "--host", host,
+        List<String> command = new ArrayList<>(List.of(python, "-u", "-m", "weightlift_engine.testing.engine", "--host", host,
                 "--port", Integer.toString(port), "--gpu-uuids", String.join(",", gpus), "--vocab", Integer.toString(shape.vocab()),
-                "--hidden", Integer.toString(shape.hidden()), "--layers", Integer.toString(shape.layers()), "--threads", "1"), env, log, line -> line.startsWith("READY port="));
+                "--hidden", Integer.toString(shape.hidden()), "--layers", Integer.toString(shape.layers()), "--threads", "1"));
+        command.addAll(extraArgs);
+        ChildProcess child = ChildProcess.start(name, command, env, log, line -> line.startsWith("READY port="));
         return new EngineProcess(child, host, port);
     }
 
     void awaitReady(Duration deadline) throws IOException {
         process.awaitReady(deadline);
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     String host() {
@@ -68,7 +75,7 @@ final class EngineProcess implements AutoCloseable {
         if (response.statusCode() != 200) {
             throw new IOException("engine " + host + ":" + port + " answered " + response.statusCode() + ": " + response.body());
         }
-        List<WorkerState> states = new java.util.ArrayList<>();
+        List<WorkerState> states = new ArrayList<>();
         for (JsonNode r : JSON.readTree(response.body()).path("results")) {
             Map<String, String> sha = new HashMap<>();
             r.path("parameters").fields().forEachRemaining(e -> sha.put(e.getKey(), e.getValue().asText()));

@@ -63,9 +63,19 @@ public final class LocalFleet implements AutoCloseable {
      * @param python      the Python with torch
      * @param pythonPath  the directory holding the {@code weightlift_engine} package
      * @param classpath   the agent's runtime classpath
+     * @param engineFaults extra arguments of some engines (fault injection), by engine index (node-major)
      */
     public record Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
-            String classpath) {
+            String classpath, Map<Integer, List<String>> engineFaults) {
+
+        public Options {
+            engineFaults = Map.copyOf(engineFaults);
+        }
+
+        public Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
+                String classpath) {
+            this(nodes, gpusPerNode, shape, workDir, python, pythonPath, classpath, Map.of());
+        }
     }
 
     /** One pod: its engine, node and GPUs. */
@@ -135,7 +145,8 @@ public final class LocalFleet implements AutoCloseable {
                 String name = "llm-" + node + "-" + gpu.index();
                 String ip = prefix + address++;
                 EngineProcess engine = EngineProcess.start(name, options.python(), options.pythonPath(), ip, enginePort,
-                        List.of(gpu.uuid()), options.shape(), options.workDir().resolve(node).resolve(name + ".log"));
+                        List.of(gpu.uuid()), options.shape(), options.engineFaults().getOrDefault(engines.size(), List.of()),
+                        options.workDir().resolve(node).resolve(name + ".log"));
                 engines.add(engine);
                 resources.add(engine);
                 pods.add(new EnginePod(name, node, List.of(gpu.uuid()), ip));
@@ -163,6 +174,11 @@ public final class LocalFleet implements AutoCloseable {
         java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
         logger.setLevel(java.util.logging.Level.WARNING);
         return logger;
+    }
+
+    /** Whether every engine process is still running. */
+    public boolean enginesAlive() {
+        return engines.stream().allMatch(EngineProcess::isAlive);
     }
 
     public KubernetesClient client() {

@@ -54,7 +54,7 @@ final class NodeUpdate implements AutoCloseable {
     private final NodeWork work;
     private final Map<Integer, Gpu> gpus;
     private final CheckpointPin pin;
-    private final TcpMeshGroup mesh;
+    private final CollectiveFactory.Session mesh;
     private final EngineChannelServer engines;
     private final NodePipeline pipeline;
     private final Cancellation cancellation = new Cancellation();
@@ -63,7 +63,7 @@ final class NodeUpdate implements AutoCloseable {
     private final long deadlineNanos;
     private volatile boolean started;
 
-    NodeUpdate(String id, String version, NodeWork work, Map<Integer, Gpu> gpus, CheckpointPin pin, TcpMeshGroup mesh,
+    NodeUpdate(String id, String version, NodeWork work, Map<Integer, Gpu> gpus, CheckpointPin pin, CollectiveFactory.Session mesh,
             EngineChannelServer engines, NodePipeline pipeline) {
         this.id = id;
         this.version = version;
@@ -76,8 +76,8 @@ final class NodeUpdate implements AutoCloseable {
         this.deadlineNanos = System.nanoTime() + Duration.ofMillis(work.timeoutMillis()).toNanos();
     }
 
-    String collectiveEndpoint() {
-        return mesh.endpoint();
+    String collectiveJoinInfo() {
+        return mesh.joinInfo();
     }
 
     UpdateResult run(RunWork runWork, Consumer<UpdateProgress> progress) {

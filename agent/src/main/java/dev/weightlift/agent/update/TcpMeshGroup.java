@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * the work already queued on the caller's stream. Closing the group (an abort) breaks every pending call.
  * Regions are read and written at their addresses in this process (host backend memory, shared or not).
  */
-public final class TcpMeshGroup implements AutoCloseable {
+public final class TcpMeshGroup implements CollectiveFactory.Session {
 
     private static final int MAGIC = 0x574c4d31;
     private static final int CHUNK = 1 << 20;
@@ -55,7 +55,8 @@ public final class TcpMeshGroup implements AutoCloseable {
         return new TcpMeshGroup(update, socket, advertiseHost);
     }
 
-    public String endpoint() {
+    @Override
+    public String joinInfo() {
         return endpoint;
     }
 
@@ -64,6 +65,7 @@ public final class TcpMeshGroup implements AutoCloseable {
      * {@code rankEndpoints} holds the agent endpoint of every rank; {@code timeout} bounds the whole set-up and
      * every later read.
      */
+    @Override
     public Map<Integer, Collective> connect(List<String> rankEndpoints, List<Integer> localRanks, Duration timeout)
             throws IOException {
         int size = rankEndpoints.size();

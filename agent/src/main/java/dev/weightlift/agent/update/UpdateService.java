@@ -52,19 +52,16 @@ public final class UpdateService implements AutoCloseable {
     private final HostStore store;
     private final EngineChannelServer engines;
     private final NodePipeline pipeline;
-    private final String bindHost;
-    private final String advertiseHost;
+    private final CollectiveFactory collectives;
     private final Map<String, NodeUpdate> updates = new ConcurrentHashMap<>();
 
-    /** {@code bindHost}/{@code advertiseHost}: where the update's collective listens and how other agents reach it. */
     public UpdateService(DeviceBackend backend, HostStore store, EngineChannelServer engines, NodePipeline pipeline,
-            String bindHost, String advertiseHost) {
+            CollectiveFactory collectives) {
         this.backend = backend;
         this.store = store;
         this.engines = engines;
         this.pipeline = pipeline;
-        this.bindHost = bindHost;
-        this.advertiseHost = advertiseHost;
+        this.collectives = collectives;
     }
 
     /** Reads the files into the host store (once per version) and reports every tensor held. */
@@ -111,9 +108,9 @@ public final class UpdateService implements AutoCloseable {
         }
         boolean ownsBuckets = work.buckets().stream().anyMatch(b -> !b.copies().isEmpty());
         CheckpointPin pin = ownsBuckets ? store.pin(request.checkpoint(), request.version(), request.updateId()) : null;
-        TcpMeshGroup mesh;
+        CollectiveFactory.Session mesh;
         try {
-            mesh = TcpMeshGroup.listen(request.updateId(), bindHost, advertiseHost);
+            mesh = collectives.open(request.updateId());
         } catch (IOException e) {
             if (pin != null) {
                 pin.close();
@@ -124,7 +121,7 @@ public final class UpdateService implements AutoCloseable {
         updates.put(request.updateId(), update);
         LOG.info("update prepared update={} ranks={} buckets={} instances={}", request.updateId(), work.ranks().size(),
                 work.buckets().size(), work.instances().size());
-        return new UpdatePrepared(request.updateId(), WorkCodec.toTree(new CollectiveAddress(update.collectiveEndpoint())));
+        return new UpdatePrepared(request.updateId(), WorkCodec.toTree(new CollectiveAddress(update.collectiveJoinInfo())));
     }
 
     /** Runs a prepared update to its end; progress goes to {@code progress} while it runs. */

@@ -51,7 +51,7 @@ class TcpMeshGroupTest {
 
     @Test
     void everyRankReceivesTheRootsBytes() throws Exception {
-        List<String> endpoints = List.of(first.endpoint(), first.endpoint(), second.endpoint());
+        List<String> endpoints = List.of(first.joinInfo(), first.joinInfo(), second.joinInfo());
         CompletableFuture<Map<Integer, Collective>> a = CompletableFuture.supplyAsync(() -> connect(first, endpoints, List.of(0, 1)));
         Map<Integer, Collective> b = connect(second, endpoints, List.of(2));
         Map<Integer, Collective> all = new java.util.HashMap<>(a.get(20, TimeUnit.SECONDS));
@@ -86,7 +86,7 @@ class TcpMeshGroupTest {
 
     @Test
     void closingTheGroupBreaksAPendingReceiveNamingTheRoot() throws Exception {
-        List<String> endpoints = List.of(first.endpoint(), second.endpoint());
+        List<String> endpoints = List.of(first.joinInfo(), second.joinInfo());
         CompletableFuture<Map<Integer, Collective>> a = CompletableFuture.supplyAsync(() -> connect(first, endpoints, List.of(0)));
         Map<Integer, Collective> b = connect(second, endpoints, List.of(1));
         a.get(20, TimeUnit.SECONDS);
