@@ -3,11 +3,15 @@ package dev.weightlift.operator.flow;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.api.v1alpha1.WeightUpdateSpec;
 import dev.weightlift.operator.plan.Bucket;
+import dev.weightlift.operator.plan.Holding;
+import dev.weightlift.operator.plan.LoadAssignment;
 import dev.weightlift.operator.plan.Participant;
 import dev.weightlift.operator.plan.Plan;
 import dev.weightlift.operator.plan.SizingPolicy;
+import dev.weightlift.operator.plan.TensorMeta;
 import dev.weightlift.operator.plan.Transfer;
 import dev.weightlift.operator.reconciler.weightupdate.Target;
+import dev.weightlift.protocol.broadcast.LoadedTensor;
 import dev.weightlift.protocol.broadcast.NodeWork;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,7 +20,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Pure translation of a {@link Plan} into each node's {@link NodeWork}: collective ranks in plan target
+ * Pure steps of the Broadcast flow: what the owners hold after loading, and the translation of a {@link Plan}
+ * into each node's {@link NodeWork}: collective ranks in plan target
  * order, buckets in schedule order (re-indexed from 0, each rooted at its receiver's rank, copy ranges only
  * for the node that owns it), and the engine instances each node triggers.
  */
@@ -68,5 +73,33 @@ final class BroadcastPlanner {
                     instances.getOrDefault(node, List.of()), connectMillis, stepMillis, timeoutMillis));
         }
         return work;
+    }
+
+    /**
+     * What each owner GPU holds once loaded: its assigned tensors as its node reported them (host store buffer
+     * and offset). A tensor missing, or loaded with another dtype or shape than the file header said, fails.
+     */
+    static List<Holding> holdings(LoadAssignment assignment, Map<String, Participant> participants,
+            Map<String, List<LoadedTensor>> loadedByNode) throws FlowFailure {
+        List<Holding> holdings = new ArrayList<>();
+        for (LoadAssignment.OwnerLoad owner : assignment.owners()) {
+            if (owner.tensors().isEmpty()) {
+                continue;
+            }
+            Map<String, LoadedTensor> held = new HashMap<>();
+            loadedByNode.getOrDefault(owner.node(), List.of()).forEach(t -> held.put(t.name(), t));
+            List<TensorMeta> metas = new ArrayList<>();
+            for (TensorMeta expected : owner.tensors()) {
+                LoadedTensor t = held.get(expected.name());
+                if (t == null || !t.dtype().equals(expected.dtype()) || !t.shape().equals(expected.shape())) {
+                    throw new FlowFailure("CheckpointChanged", "node " + owner.node() + " loaded tensor '" + expected.name() + "' "
+                            + (t == null ? "not at all" : "as " + t.dtype() + " " + t.shape()) + ", the file header says "
+                            + expected.dtype() + " " + expected.shape() + " (" + expected.buffer() + ")");
+                }
+                metas.add(new TensorMeta(t.name(), t.dtype(), t.shape(), t.bytes(), t.buffer(), t.offset()));
+            }
+            holdings.add(new Holding(participants.get(owner.owner()), metas));
+        }
+        return holdings;
     }
 }

@@ -260,35 +260,15 @@ final class BroadcastRun implements EngineLeases.Holder {
 
     private List<Holding> holdings(LoadAssignment assignment, Map<String, Participant> participants,
             Map<String, CheckpointLoaded> loaded) throws FlowFailure {
-        Map<String, Map<String, LoadedTensor>> byNode = new HashMap<>();
+        Map<String, List<LoadedTensor>> byNode = new HashMap<>();
         for (Map.Entry<String, CheckpointLoaded> e : loaded.entrySet()) {
-            Map<String, LoadedTensor> byName = new HashMap<>();
             try {
-                WorkCodec.tensors(e.getValue().tensors()).forEach(t -> byName.put(t.name(), t));
+                byNode.put(e.getKey(), WorkCodec.tensors(e.getValue().tensors()));
             } catch (ProtocolException ex) {
                 throw new FlowFailure("AgentError", "the agent of node " + e.getKey() + " reported " + ex.getMessage());
             }
-            byNode.put(e.getKey(), byName);
         }
-        List<Holding> holdings = new ArrayList<>();
-        for (LoadAssignment.OwnerLoad owner : assignment.owners()) {
-            if (owner.tensors().isEmpty()) {
-                continue;
-            }
-            Map<String, LoadedTensor> held = byNode.getOrDefault(owner.node(), Map.of());
-            List<TensorMeta> metas = new ArrayList<>();
-            for (TensorMeta expected : owner.tensors()) {
-                LoadedTensor t = held.get(expected.name());
-                if (t == null || !t.dtype().equals(expected.dtype()) || !t.shape().equals(expected.shape())) {
-                    throw new FlowFailure("CheckpointChanged", "node " + owner.node() + " loaded tensor '" + expected.name() + "' "
-                            + (t == null ? "not at all" : "as " + t.dtype() + " " + t.shape()) + ", the file header says "
-                            + expected.dtype() + " " + expected.shape() + " (" + expected.buffer() + ")");
-                }
-                metas.add(new TensorMeta(t.name(), t.dtype(), t.shape(), t.bytes(), t.buffer(), t.offset()));
-            }
-            holdings.add(new Holding(participants.get(owner.owner()), metas));
-        }
-        return holdings;
+        return BroadcastPlanner.holdings(assignment, participants, byNode);
     }
 
     private Map<String, String> prepare(Map<String, NodeWork> work) throws FlowFailure {

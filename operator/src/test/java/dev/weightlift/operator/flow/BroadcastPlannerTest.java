@@ -1,6 +1,8 @@
 package dev.weightlift.operator.flow;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightlift.api.v1alpha1.CheckpointSpec;
@@ -9,6 +11,7 @@ import dev.weightlift.api.v1alpha1.EngineType;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.api.v1alpha1.WeightUpdateSpec;
 import dev.weightlift.operator.plan.Holding;
+import dev.weightlift.operator.plan.LoadAssignment;
 import dev.weightlift.operator.plan.Participant;
 import dev.weightlift.operator.plan.Plan;
 import dev.weightlift.operator.plan.PlanRequest;
@@ -16,6 +19,7 @@ import dev.weightlift.operator.plan.Planner;
 import dev.weightlift.operator.plan.SizingPolicy;
 import dev.weightlift.operator.plan.TensorMeta;
 import dev.weightlift.operator.reconciler.weightupdate.Target;
+import dev.weightlift.protocol.broadcast.LoadedTensor;
 import dev.weightlift.protocol.broadcast.NodeWork;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,6 +73,22 @@ class BroadcastPlannerTest {
         assertEquals("vllm", a.instances().get(0).engineType());
         assertEquals(8000, a.instances().get(0).port());
         assertEquals(3000, a.timeoutMillis());
+    }
+
+    @Test
+    void aTensorLoadedOtherwiseThanTheHeaderSaysFailsNamingNodeAndTensor() {
+        Participant owner = new Participant("node-a", 0, "GPU-a", 1L << 30, List.of(), "10.0.0.1");
+        TensorMeta header = new TensorMeta("w", "BF16", List.of(4L), 8, "model.safetensors", 0);
+        LoadAssignment assignment = new LoadAssignment(List.of(new LoadAssignment.OwnerLoad(owner.id(), "node-a", 8,
+                List.of("model.safetensors"), List.of(header))));
+        FlowFailure failure = assertThrows(FlowFailure.class, () -> BroadcastPlanner.holdings(assignment, Map.of(owner.id(), owner),
+                Map.of("node-a", List.of(new LoadedTensor("w", "F16", List.of(4L), 8, "0", 0)))));
+        assertEquals("CheckpointChanged", failure.reason());
+        assertTrue(failure.getMessage().contains("node-a") && failure.getMessage().contains("'w'"), failure.getMessage());
+
+        List<Holding> held = assertDoesNotThrow(() -> BroadcastPlanner.holdings(assignment, Map.of(owner.id(), owner),
+                Map.of("node-a", List.of(new LoadedTensor("w", "BF16", List.of(4L), 8, "0", 256)))));
+        assertEquals(new TensorMeta("w", "BF16", List.of(4L), 8, "0", 256), held.get(0).tensors().get(0));
     }
 
     static WeightUpdate update() {
