@@ -101,6 +101,7 @@ def collective_rpc(workers, method, args, timeout):
 def make_handler(workers, ready_at):
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
 
         def log_message(self, fmt, *args):
             logging.getLogger("weightlift_engine.testing").debug(fmt, *args)

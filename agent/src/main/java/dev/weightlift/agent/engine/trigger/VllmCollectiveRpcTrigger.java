@@ -108,7 +108,10 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
         LOG.info("triggering vLLM update engine={} update={} endpoint={}", baseUri, request.update(), request.endpoint());
-        return client.sendAsync(http, HttpResponse.BodyHandlers.ofString())
+        // A client of its own: the call must not go out on a pooled keep-alive connection the engine may be
+        // closing at that moment, because a non-idempotent POST that failed that way cannot be retried.
+        HttpClient once = HttpClient.newBuilder().connectTimeout(MAX_PROBE).version(HttpClient.Version.HTTP_1_1).build();
+        return once.sendAsync(http, HttpResponse.BodyHandlers.ofString())
                 .handle((response, error) -> {
                     if (error != null) {
                         Throwable cause = error instanceof CompletionException && error.getCause() != null
