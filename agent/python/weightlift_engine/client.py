@@ -15,11 +15,11 @@ DEFAULT_TIMEOUT_S = 600.0
 DEFAULT_CONNECT_TIMEOUT_S = 30.0
 
 
-def update_from_agent(endpoint, update, gpu_uuid, run, post_hook=None, *, timeout_s=DEFAULT_TIMEOUT_S,
+def update_from_agent(endpoint, run, post_hook=None, *, update, gpu_uuid=None, timeout_s=DEFAULT_TIMEOUT_S,
                       connect_timeout_s=DEFAULT_CONNECT_TIMEOUT_S, engine="", device=None):
     """Receives one weight update from the Weightlift agent at ``endpoint`` and loads it.
 
-    ``gpu_uuid`` names this worker's GPU ("GPU-…"); None takes the UUID of torch's current CUDA device.
+    ``update`` is the update id the agent's trigger passed (see ``request.parse_request``). ``gpu_uuid`` names this worker's GPU ("GPU-…"); None takes the UUID of torch's current CUDA device.
 
     ``run(weights)`` gets a list of ``(name, tensor)`` pairs per bucket (views of the shared buffer, valid only
     during the call: copy what you keep, as every ``load_weights`` does). ``post_hook()`` runs after the buffer

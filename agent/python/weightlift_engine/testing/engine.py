@@ -56,7 +56,7 @@ class Worker:
             self.model.load_weights(weights)
             buckets[0] += 1
 
-        result = update_from_agent(endpoint, update, self.gpu_uuid, run, post_hook=None, timeout_s=timeout_s,
+        result = update_from_agent(endpoint, run, update=update, gpu_uuid=self.gpu_uuid, timeout_s=timeout_s,
                                    engine=f"weightlift-test-engine torch {torch.__version__}")
         self.version = result["version"]
         return result
