@@ -170,6 +170,9 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
         if (e instanceof ConnectException) {
             return "connection refused (engine down)";
         }
+        if (e instanceof IOException && e.getMessage() != null && e.getMessage().contains("received no bytes")) {
+            return "the engine closed the connection without answering (engine process died?)";
+        }
         return e.toString();
     }
 }
