@@ -166,6 +166,7 @@ public final class GpuUpdatePipeline {
         private void transferBuckets(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
                 throws EngineException, PipelineException {
             int n = buckets.size();
+            step = "copying bucket 0 from the host store";
             StreamEvent stagedEvent = n > 0 && owns(0) ? stage(0, staged ? staging : shared, 0, h2d) : null;
             for (int g = 0; g < n; g++) {
                 checkCancelled(g);

@@ -193,6 +193,17 @@ class EnginePipelineTest {
     }
 
     @Test
+    void anAgentSideFailureAbortsTheEngineSoItNeverReportsSuccess() throws Exception {
+        TestEngine engine = engine();
+        GeneratedCheckpoint checkpoint = checkpoint(engine, 11);
+        List<PipelineBucket> buckets = checkpoint.buckets(SLOT, false);
+        checkpoint.region().close();
+        PipelineException e = assertThrows(PipelineException.class, () -> update(engine, "v1", buckets, options()));
+        assertMessage(e, "failed at copying bucket 0 from the host store", "is closed", "engine:", "aborted the update");
+        assertTrue(engine.rpc("weight_checksums").get(0).path("version").isNull());
+    }
+
+    @Test
     void aTensorThatDoesNotFitASlotIsRefusedBeforeAnythingIsSent() throws Exception {
         TestEngine engine = engine();
         GeneratedCheckpoint checkpoint = checkpoint(engine, 10);
