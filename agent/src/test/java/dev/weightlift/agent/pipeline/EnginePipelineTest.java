@@ -10,7 +10,7 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
-import dev.weightlift.agent.engine.trigger.VllmCollectiveRpcTrigger;
+import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,7 +91,7 @@ class EnginePipelineTest {
         List<InstanceUpdate.GpuPart> parts = backend.gpus().stream()
                 .map(gpu -> new InstanceUpdate.GpuPart(gpu, null, buckets)).toList();
         return new InstanceUpdate(server, nodePipeline).run("default/wu/" + version, version,
-                VllmCollectiveRpcTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
+                VllmNativeTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
     }
 
     private static PipelineOptions options() {
@@ -176,7 +176,7 @@ class EnginePipelineTest {
                 .map(gpu -> new InstanceUpdate.GpuPart(gpu, null, checkpoint.buckets(SLOT, false))).toList();
         long start = System.nanoTime();
         PipelineException e = assertThrows(PipelineException.class, () -> new InstanceUpdate(server, nodePipeline)
-                .run("default/wu/v1", "v1", VllmCollectiveRpcTrigger.at("127.0.0.1", engine.port()), parts, options,
+                .run("default/wu/v1", "v1", VllmNativeTrigger.at("127.0.0.1", engine.port()), parts, options,
                         Duration.ofSeconds(3)));
         assertMessage(e, "did not connect");
         assertTrue(System.nanoTime() - start < Duration.ofSeconds(20).toNanos());

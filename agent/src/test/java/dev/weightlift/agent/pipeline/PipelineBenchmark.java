@@ -7,7 +7,7 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
-import dev.weightlift.agent.engine.trigger.VllmCollectiveRpcTrigger;
+import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,7 +53,7 @@ public final class PipelineBenchmark {
                 System.out.printf(Locale.ROOT, "bound (memcpy of the same bytes, one thread): %.2f GB/s%n", bound / 1e9);
 
                 InstanceUpdate update = new InstanceUpdate(server, pipeline);
-                VllmCollectiveRpcTrigger trigger = VllmCollectiveRpcTrigger.at("127.0.0.1", engine.port());
+                VllmNativeTrigger trigger = VllmNativeTrigger.at("127.0.0.1", engine.port());
                 PipelineOptions base = PipelineOptions.defaults(slot).withRetainedBuffers(true);
                 double overlapped = best(update, trigger, gpu, buckets, base, runs, "overlap on");
                 double fresh = best(update, trigger, gpu, buckets, base.withRetainedBuffers(false), runs,
@@ -84,7 +84,7 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static double best(InstanceUpdate update, VllmCollectiveRpcTrigger trigger, Gpu gpu, List<PipelineBucket> buckets,
+    private static double best(InstanceUpdate update, VllmNativeTrigger trigger, Gpu gpu, List<PipelineBucket> buckets,
             PipelineOptions options, int runs, String label) throws PipelineException {
         double best = 0;
         for (int i = 0; i <= runs; i++) {
