@@ -11,6 +11,7 @@ import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
+import dev.weightlift.agent.store.HostStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,6 +41,7 @@ class EnginePipelineTest {
     Path dir;
 
     private HostBackend backend;
+    private HostStore store;
     private EngineChannelServer server;
     private NodePipeline nodePipeline;
     private SimpleMeterRegistry registry;
@@ -50,6 +52,7 @@ class EnginePipelineTest {
         Path shm = Files.createDirectories(dir.resolve("shm"));
         backend = new HostBackend(new HostBackendConfig("node-a", 2, 64L << 20, 64L << 20, shm, Duration.ofSeconds(30)));
         server = EngineChannelServer.start(ChannelServerConfig.unixSocket(dir.resolve("sockets")));
+        store = new HostStore(backend.hostAllocator());
         registry = new SimpleMeterRegistry();
         nodePipeline = new NodePipeline(new PipelineMetrics(registry));
     }
@@ -61,6 +64,7 @@ class EnginePipelineTest {
         }
         nodePipeline.close();
         server.close();
+        store.close();
         backend.close();
         assertEquals(0, backend.leakedRegions(), "regions left open");
         try (Stream<Path> files = Files.list(dir.resolve("shm"))) {
@@ -80,8 +84,8 @@ class EnginePipelineTest {
     }
 
     private GeneratedCheckpoint checkpoint(TestEngine engine, long seed) throws Exception {
-        GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
-                backend.hostAllocator(), seed);
+        GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0), store,
+                Files.createDirectories(dir.resolve("checkpoints")), "c" + seed, seed);
         closeables.add(checkpoint);
         return checkpoint;
     }
@@ -197,7 +201,7 @@ class EnginePipelineTest {
         TestEngine engine = engine();
         GeneratedCheckpoint checkpoint = checkpoint(engine, 11);
         List<PipelineBucket> buckets = checkpoint.buckets(SLOT, false);
-        checkpoint.region().close();
+        checkpoint.close();
         PipelineException e = assertThrows(PipelineException.class, () -> update(engine, "v1", buckets, options()));
         assertMessage(e, "failed at copying bucket 0 from the host store", "is closed", "engine:", "aborted the update");
         assertTrue(engine.rpc("weight_checksums").get(0).path("version").isNull());

@@ -8,6 +8,7 @@ import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
+import dev.weightlift.agent.store.HostStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +16,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Host-backend pipeline throughput, from the host store into a real engine process (Python, torch model on
+ * Host-backend pipeline throughput, from the host store (a generated safetensors file loaded into pinned
+ * memory) into a real engine process (Python, torch model on
  * the CPU, one worker), next to the bound measured in the same run: one memcpy of the same bytes between
  * two warm host buffers. Also the same update with the overlap off (checkpoint-engine's schedule) and with a
  * staging buffer. Run by agent/bench/pipeline.sh; prints {@code ratio=R} (ours / bound) last.
@@ -38,13 +40,14 @@ public final class PipelineBenchmark {
         HostBackendConfig config = new HostBackendConfig("bench", 1, 8L << 30, 8L << 30, HostBackendConfig.DEFAULT_SHM_DIR,
                 Duration.ofMinutes(5));
         try (HostBackend backend = new HostBackend(config);
+                HostStore store = new HostStore(backend.hostAllocator());
                 EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(dir));
                 NodePipeline pipeline = new NodePipeline(PipelineMetrics.unregistered())) {
             Gpu gpu = backend.gpus().get(0);
             try (TestEngine engine = TestEngine.start(List.of(gpu.uuid()), dir, "--hidden", String.valueOf(hidden),
                     "--vocab", String.valueOf(vocab), "--layers", String.valueOf(layers));
                     GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
-                            backend.hostAllocator(), 1)) {
+                            store, dir, "bench", 1)) {
                 List<PipelineBucket> buckets = checkpoint.buckets(slot, false);
                 long bytes = buckets.stream().mapToLong(PipelineBucket::bytes).sum();
                 System.out.printf(Locale.ROOT, "checkpoint: %d tensors, %.1f MiB in %d buckets of at most %d MiB; %d runs each, best%n",
