@@ -12,17 +12,22 @@ import dev.weightlift.agent.store.HostStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Host-backend pipeline throughput, from the host store (a generated safetensors file loaded into pinned
- * memory) into a real engine process (Python, torch model on
- * the CPU, one worker), next to the bound measured in the same run: one memcpy of the same bytes between
- * two warm host buffers. Also the same update with the overlap off (checkpoint-engine's schedule) and with a
- * staging buffer. Run by agent/bench/pipeline.sh; prints {@code ratio=R} (ours / bound) last.
+ * memory) into a real engine process (Python, torch model on the CPU, one worker), next to the bound: one
+ * memcpy of the same bytes between two warm host buffers, measured right before every update so that each
+ * ratio pairs figures taken under the same load. Schedules: overlap on (retained buffers), with fresh
+ * buffers, with a staging buffer, overlap off (checkpoint-engine's schedule), interleaved round by round.
+ * Run by agent/bench/pipeline.sh; prints {@code ratio=R} (median paired ratio of "overlap on") last.
  *
- * <p>Arguments (all optional): {@code hidden vocab layers slotMiB runs}.
+ * <p>Arguments (all optional): {@code hidden vocab layers slotMiB rounds}.
  */
 public final class PipelineBenchmark {
 
@@ -50,58 +55,62 @@ public final class PipelineBenchmark {
                             store, dir, "bench", 1)) {
                 List<PipelineBucket> buckets = checkpoint.buckets(slot, false);
                 long bytes = buckets.stream().mapToLong(PipelineBucket::bytes).sum();
-                System.out.printf(Locale.ROOT, "checkpoint: %d tensors, %.1f MiB in %d buckets of at most %d MiB; %d runs each, best%n",
+                System.out.printf(Locale.ROOT, "checkpoint: %d tensors, %.1f MiB in %d buckets of at most %d MiB; %d rounds of every schedule after a warm-up round%n",
                         checkpoint.sha256().size(), bytes / 1048576.0, buckets.size(), slot >> 20, runs);
-                double bound = memcpyBound(backend, checkpoint.region(), runs);
-                System.out.printf(Locale.ROOT, "bound (memcpy of the same bytes, one thread): %.2f GB/s%n", bound / 1e9);
-
                 InstanceUpdate update = new InstanceUpdate(server, pipeline);
                 VllmNativeTrigger trigger = VllmNativeTrigger.at("127.0.0.1", engine.port());
                 PipelineOptions base = PipelineOptions.defaults(slot).withRetainedBuffers(true);
-                double overlapped = best(update, trigger, gpu, buckets, base, runs, "overlap on");
-                double fresh = best(update, trigger, gpu, buckets, base.withRetainedBuffers(false), runs,
-                        "overlap on, fresh buffers");
-                double staged = best(update, trigger, gpu, buckets, base.withStaging(PipelineOptions.Staging.ALWAYS), runs,
-                        "overlap on, staging buffer");
-                double sequential = best(update, trigger, gpu, buckets, base.withOverlap(false), runs,
-                        "overlap off (checkpoint-engine)");
-                System.out.printf(Locale.ROOT, "bound %.2f GB/s; overlap on %.2f GB/s (%.2f); fresh buffers %.2f GB/s (%.2f);"
-                        + " staged %.2f GB/s (%.2f); overlap off %.2f GB/s (%.2f)%n", bound / 1e9, overlapped / 1e9,
-                        overlapped / bound, fresh / 1e9, fresh / bound, staged / 1e9, staged / bound, sequential / 1e9,
-                        sequential / bound);
-                System.out.printf(Locale.ROOT, "ratio=%.2f%n", overlapped / bound);
+                Map<String, PipelineOptions> schedules = new LinkedHashMap<>();
+                schedules.put("overlap on", base);
+                schedules.put("overlap on, fresh buffers", base.withRetainedBuffers(false));
+                schedules.put("overlap on, staging buffer", base.withStaging(PipelineOptions.Staging.ALWAYS));
+                schedules.put("overlap off (checkpoint-engine)", base.withOverlap(false));
+                Map<String, List<double[]>> measured = new LinkedHashMap<>();
+                try (MemoryRegion target = backend.hostAllocator().allocatePinned(checkpoint.region().size())) {
+                    for (int round = 0; round <= runs; round++) {
+                        for (Map.Entry<String, PipelineOptions> schedule : schedules.entrySet()) {
+                            double bound = memcpy(checkpoint.region(), target);
+                            String version = "r" + round + "-" + schedule.getKey().replaceAll("[^a-z]+", "-");
+                            PipelineResult r = update.run("bench/" + version, version, trigger,
+                                    List.of(new InstanceUpdate.GpuPart(gpu, null, buckets)), schedule.getValue(),
+                                    Duration.ofMinutes(5)).get(0);
+                            System.out.printf(Locale.ROOT, "  %-32s round %d: %5.2f GB/s, bound %5.2f GB/s, ratio %.2f;"
+                                    + " waits ms: setup %d, stage %d, publish %d, load %d, finish %d%s%n", schedule.getKey(),
+                                    round, r.bytesPerSecond() / 1e9, bound / 1e9, r.bytesPerSecond() / bound,
+                                    r.setup().toMillis(), r.stageWait().toMillis(), r.publishWait().toMillis(),
+                                    r.ackWait().toMillis(), r.finish().toMillis(), round == 0 ? " (warm-up)" : "");
+                            if (round > 0) {
+                                measured.computeIfAbsent(schedule.getKey(), k -> new ArrayList<>())
+                                        .add(new double[] {r.bytesPerSecond(), bound});
+                            }
+                        }
+                    }
+                }
+                for (Map.Entry<String, List<double[]>> m : measured.entrySet()) {
+                    System.out.printf(Locale.ROOT, "%-32s median %5.2f GB/s (best %5.2f), median of paired ratios %.2f%n",
+                            m.getKey(), median(m.getValue().stream().mapToDouble(x -> x[0]).toArray()) / 1e9,
+                            m.getValue().stream().mapToDouble(x -> x[0]).max().orElse(0) / 1e9,
+                            median(m.getValue().stream().mapToDouble(x -> x[0] / x[1]).toArray()));
+                }
+                System.out.printf(Locale.ROOT, "bound (memcpy of the same bytes, one thread): median %.2f GB/s%n",
+                        median(measured.get("overlap on").stream().mapToDouble(x -> x[1]).toArray()) / 1e9);
+                double ratio = median(measured.get("overlap on").stream().mapToDouble(x -> x[0] / x[1]).toArray());
+                System.out.printf(Locale.ROOT, "ratio=%.2f%n", ratio);
             }
         }
     }
 
-    private static double memcpyBound(HostBackend backend, MemoryRegion source, int runs) {
-        try (MemoryRegion target = backend.hostAllocator().allocatePinned(source.size())) {
-            NativeMemory.copy(source.address(), target.address(), source.size());
-            long best = Long.MAX_VALUE;
-            for (int i = 0; i < runs; i++) {
-                long start = System.nanoTime();
-                NativeMemory.copy(source.address(), target.address(), source.size());
-                best = Math.min(best, System.nanoTime() - start);
-            }
-            return source.size() / (best / 1e9);
-        }
+    /** One memcpy of the whole checkpoint between two warm buffers, in bytes per second. */
+    private static double memcpy(MemoryRegion source, MemoryRegion target) {
+        long start = System.nanoTime();
+        NativeMemory.copy(source.address(), target.address(), source.size());
+        return source.size() / ((System.nanoTime() - start) / 1e9);
     }
 
-    private static double best(InstanceUpdate update, VllmNativeTrigger trigger, Gpu gpu, List<PipelineBucket> buckets,
-            PipelineOptions options, int runs, String label) throws PipelineException {
-        double best = 0;
-        for (int i = 0; i <= runs; i++) {
-            String version = label.replace(' ', '-') + "-" + i;
-            PipelineResult r = update.run("bench/" + version, version, trigger,
-                    List.of(new InstanceUpdate.GpuPart(gpu, null, buckets)), options, Duration.ofMinutes(5)).get(0);
-            System.out.printf(Locale.ROOT, "  %-40s run %d: %5.2f GB/s %4.0f ms; waits: setup %d, stage %d, publish %d, load %d,"
-                    + " finish %d ms%s%n", label, i, r.bytesPerSecond() / 1e9, (r.total().toNanos() - r.connect().toNanos()) / 1e6,
-                    r.setup().toMillis(), r.stageWait().toMillis(), r.publishWait().toMillis(), r.ackWait().toMillis(),
-                    r.finish().toMillis(), i == 0 ? " warm-up" : "");
-            if (i > 0) {
-                best = Math.max(best, r.bytesPerSecond());
-            }
-        }
-        return best;
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n == 0 ? 0 : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }
