@@ -46,8 +46,7 @@ public final class PipelineBenchmark {
                 Duration.ofMinutes(5));
         try (HostBackend backend = new HostBackend(config);
                 HostStore store = new HostStore(backend.hostAllocator());
-                EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(dir));
-                NodePipeline pipeline = new NodePipeline(PipelineMetrics.unregistered())) {
+                EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(dir))) {
             Gpu gpu = backend.gpus().get(0);
             try (TestEngine engine = TestEngine.start(List.of(gpu.uuid()), dir, "--hidden", String.valueOf(hidden),
                     "--vocab", String.valueOf(vocab), "--layers", String.valueOf(layers));
@@ -57,7 +56,6 @@ public final class PipelineBenchmark {
                 long bytes = buckets.stream().mapToLong(PipelineBucket::bytes).sum();
                 System.out.printf(Locale.ROOT, "checkpoint: %d tensors, %.1f MiB in %d buckets of at most %d MiB; %d rounds of every schedule after a warm-up round%n",
                         checkpoint.sha256().size(), bytes / 1048576.0, buckets.size(), slot >> 20, runs);
-                InstanceUpdate update = new InstanceUpdate(server, pipeline);
                 VllmNativeTrigger trigger = VllmNativeTrigger.at("127.0.0.1", engine.port());
                 PipelineOptions base = PipelineOptions.defaults(slot).withRetainedBuffers(true);
                 Map<String, PipelineOptions> schedules = new LinkedHashMap<>();
@@ -66,11 +64,16 @@ public final class PipelineBenchmark {
                 schedules.put("overlap on, staging buffer", base.withStaging(PipelineOptions.Staging.ALWAYS));
                 schedules.put("overlap off (checkpoint-engine)", base.withOverlap(false));
                 Map<String, List<double[]>> measured = new LinkedHashMap<>();
+                // A node pipeline (and so a buffer cache) per schedule: interleaved schedules must not warm or
+                // free each other's buffers.
+                Map<String, NodePipeline> pipelines = new LinkedHashMap<>();
+                schedules.keySet().forEach(k -> pipelines.put(k, new NodePipeline(PipelineMetrics.unregistered())));
                 try (MemoryRegion target = backend.hostAllocator().allocatePinned(checkpoint.region().size())) {
                     for (int round = 0; round <= runs; round++) {
                         for (Map.Entry<String, PipelineOptions> schedule : schedules.entrySet()) {
                             double bound = memcpy(checkpoint.region(), target);
                             String version = "r" + round + "-" + schedule.getKey().replaceAll("[^a-z]+", "-");
+                            InstanceUpdate update = new InstanceUpdate(server, pipelines.get(schedule.getKey()));
                             PipelineResult r = update.run("bench/" + version, version, trigger,
                                     List.of(new InstanceUpdate.GpuPart(gpu, null, buckets)), schedule.getValue(),
                                     Duration.ofMinutes(5)).get(0);
@@ -85,6 +88,8 @@ public final class PipelineBenchmark {
                             }
                         }
                     }
+                } finally {
+                    pipelines.values().forEach(NodePipeline::close);
                 }
                 for (Map.Entry<String, List<double[]>> m : measured.entrySet()) {
                     System.out.printf(Locale.ROOT, "%-32s median %5.2f GB/s (best %5.2f), median of paired ratios %.2f%n",
