@@ -119,7 +119,9 @@ public final class MessageCodec {
             throw new ProtocolException("malformed " + type + " " + id + ": " + cause.getMessage(), e);
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new ProtocolException("malformed " + type + " " + id + ": " + detail, e);
+            int hint = detail == null ? -1 : detail.indexOf("; `");
+            throw new ProtocolException("malformed " + type + " " + id + ": "
+                    + (hint > 0 ? detail.substring(0, hint) : detail), e);
         }
     }
 

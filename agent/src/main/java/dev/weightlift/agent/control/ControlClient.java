@@ -38,6 +38,8 @@ public final class ControlClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlClient.class);
     private static final long MAX_WAIT_MS = 50;
     private static final Duration GOODBYE_LINGER = Duration.ofMillis(500);
+    /** A stalled CURVE handshake (JeroMQ 0.6.0 leaves some stalled behind a ZAP handler) is retried after this. */
+    private static final int HANDSHAKE_TIMEOUT_MS = 1000;
 
     private enum State { DISCONNECTED, REGISTERING, REGISTERED }
 
@@ -172,9 +174,7 @@ public final class ControlClient implements AutoCloseable {
             rebuildPoller();
         }
         poller.poll(waitMs);
-        if (poller.pollin(0)) {
-            commands.runAll();
-        }
+        commands.runAll();
         if (socket != null) {
             receiveAll();
         }
@@ -187,6 +187,7 @@ public final class ControlClient implements AutoCloseable {
         socket.setMaxMsgSize(config.maxMessageBytes() + 1024L);
         socket.setReconnectIVL(config.backoffMin().toMillis());
         socket.setReconnectIVLMax(config.backoffMax().toMillis());
+        socket.setHandshakeIvl(HANDSHAKE_TIMEOUT_MS);
         socket.setCurveServerKey(config.keys().serverPublic());
         socket.setCurvePublicKey(config.keys().agentPublic());
         socket.setCurveSecretKey(config.keys().agentSecret());
@@ -241,7 +242,10 @@ public final class ControlClient implements AutoCloseable {
         rebuildPoller();
     }
 
-    /** Index 0: the command wake-up; index 1: the socket, while there is one. */
+    /**
+     * The command wake-up and the socket, while there is one. Every pass reads both whatever the poller says
+     * (a ZeroMQ socket's readiness is edge-triggered; a missed edge costs one pass).
+     */
     private void rebuildPoller() {
         if (poller != null) {
             poller.close();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.weightlift.agent.Await;
 import dev.weightlift.operator.hub.AgentException;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.HubConfig;
@@ -238,13 +239,7 @@ class ControlClientTest {
         throw new AssertionError("request succeeded, expected a failure");
     }
 
-    static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no " + what + " within " + WAIT);
-            }
-            Thread.sleep(5);
-        }
+    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        Await.until(condition, WAIT, what);
     }
 }

@@ -118,26 +118,24 @@ final class HubLoop implements Runnable {
         }
     }
 
+    /**
+     * Reads every socket on every pass, not only those the poller flags: a ZeroMQ socket's readiness is
+     * edge-triggered, and a missed edge must cost one pass, never a stalled handshake.
+     */
     private void loop(ZMQ.Socket zap) {
         ZMQ.Poller poller = context.createPoller(3);
-        int routerIn = poller.register(router, ZMQ.Poller.POLLIN);
-        int zapIn = poller.register(zap, ZMQ.Poller.POLLIN);
-        int wakeIn = poller.register(commands.wakeChannel(), ZMQ.Poller.POLLIN);
+        poller.register(router, ZMQ.Poller.POLLIN);
+        poller.register(zap, ZMQ.Poller.POLLIN);
+        poller.register(commands.wakeChannel(), ZMQ.Poller.POLLIN);
         long heartbeatNanos = config.heartbeatInterval().toNanos();
         long nextHeartbeat = System.nanoTime() + heartbeatNanos;
         try {
             while (running) {
                 long waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (nextHeartbeat - System.nanoTime()) / 1_000_000));
                 poller.poll(waitMs);
-                if (poller.pollin(wakeIn)) {
-                    commands.runAll();
-                }
-                if (poller.pollin(zapIn)) {
-                    answerZap(zap);
-                }
-                if (poller.pollin(routerIn)) {
-                    receiveAll();
-                }
+                commands.runAll();
+                answerZap(zap);
+                receiveAll();
                 if (System.nanoTime() - nextHeartbeat >= 0) {
                     hub.onHeartbeatTick();
                     nextHeartbeat = System.nanoTime() + heartbeatNanos;

@@ -30,6 +30,7 @@ final class FakeAgent implements AutoCloseable {
         this.node = node;
         socket = context.createSocket(SocketType.DEALER);
         socket.setLinger(0);
+        socket.setHandshakeIvl(AgentHub.HANDSHAKE_TIMEOUT_MS);
         socket.setIdentity(node.getBytes(StandardCharsets.UTF_8));
         if (keys != null) {
             socket.setCurveServerKey(keys.serverPublic());
