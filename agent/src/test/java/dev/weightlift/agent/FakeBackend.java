@@ -7,6 +7,7 @@ import dev.weightlift.agent.device.HostAllocator;
 import dev.weightlift.agent.device.MemoryRegion;
 import dev.weightlift.agent.device.SharedRegion;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /** Just enough of a backend for the control plane: named GPUs with memory figures, no memory of its own. */
 final class FakeBackend implements DeviceBackend {
@@ -14,7 +15,7 @@ final class FakeBackend implements DeviceBackend {
     private final List<Gpu> gpus;
 
     FakeBackend(String node, int count, long freeMemory) {
-        this.gpus = java.util.stream.IntStream.range(0, count)
+        this.gpus = IntStream.range(0, count)
                 .mapToObj(i -> (Gpu) new FakeGpu(i, "GPU-" + node + "-" + i, freeMemory)).toList();
     }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -131,7 +132,7 @@ public final class MessageCodec {
             root = mapper.readTree(frame);
         } catch (JsonProcessingException e) {
             throw new ProtocolException("message is not JSON: " + e.getOriginalMessage(), e);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new ProtocolException("message cannot be read: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {

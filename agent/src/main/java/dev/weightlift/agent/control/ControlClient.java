@@ -159,7 +159,7 @@ public final class ControlClient implements AutoCloseable {
             LOG.error("control client I/O thread failed; the agent is cut off from the hub node={}", config.node(), e);
         } finally {
             if (socket != null) {
-                context.destroySocket(socket);
+                socket.close();
                 socket = null;
             }
             if (poller != null) {
@@ -185,8 +185,8 @@ public final class ControlClient implements AutoCloseable {
         socket.setLinger(0);
         socket.setIdentity(config.node().getBytes(StandardCharsets.UTF_8));
         socket.setMaxMsgSize(config.maxMessageBytes() + 1024L);
-        socket.setReconnectIVL(config.backoffMin().toMillis());
-        socket.setReconnectIVLMax(config.backoffMax().toMillis());
+        socket.setReconnectIVL((int) config.backoffMin().toMillis());
+        socket.setReconnectIVLMax((int) config.backoffMax().toMillis());
         socket.setHandshakeIvl(HANDSHAKE_TIMEOUT_MS);
         socket.setCurveServerKey(config.keys().serverPublic());
         socket.setCurvePublicKey(config.keys().agentPublic());
@@ -236,7 +236,7 @@ public final class ControlClient implements AutoCloseable {
     private void disconnect() {
         state = State.DISCONNECTED;
         if (socket != null) {
-            context.destroySocket(socket);
+            socket.close();
             socket = null;
         }
         rebuildPoller();

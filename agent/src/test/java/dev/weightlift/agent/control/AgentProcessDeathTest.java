@@ -2,6 +2,7 @@ package dev.weightlift.agent.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightlift.operator.hub.AgentException;
@@ -12,6 +13,7 @@ import dev.weightlift.protocol.CurveKeys;
 import dev.weightlift.protocol.ReleaseCheckpoint;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -53,7 +55,7 @@ class AgentProcessDeathTest {
                 expectLine(lines, "HANDLING");
                 long killed = System.nanoTime();
                 agent.destroyForcibly();
-                ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                ExecutionException failed = assertThrows(ExecutionException.class,
                         () -> pending.get(WAIT.toMillis(), TimeUnit.MILLISECONDS));
                 long millis = (System.nanoTime() - killed) / 1_000_000;
                 AgentException error = assertInstanceOf(AgentException.class, failed.getCause());
@@ -76,7 +78,7 @@ class AgentProcessDeathTest {
                 for (String line; (line = in.readLine()) != null; ) {
                     lines.add(line);
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 lines.add("READ FAILED " + e.getMessage());
             }
         }, "agent-process-output");

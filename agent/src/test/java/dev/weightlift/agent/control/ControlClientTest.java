@@ -11,6 +11,7 @@ import dev.weightlift.operator.hub.AgentException;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.HubConfig;
 import dev.weightlift.operator.hub.UpdateListener;
+import dev.weightlift.protocol.AbortUpdate;
 import dev.weightlift.protocol.Ack;
 import dev.weightlift.protocol.AgentState;
 import dev.weightlift.protocol.CheckpointLoaded;
@@ -36,6 +37,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,7 +123,7 @@ class ControlClientTest {
         assertTrue(failed.getMessage().contains("node-a") && failed.getMessage().contains("version 6 is not held"),
                 failed.getMessage());
 
-        AgentException unhandled = failure(hub.request("node-a", new dev.weightlift.protocol.AbortUpdate("ns/u", "x"),
+        AgentException unhandled = failure(hub.request("node-a", new AbortUpdate("ns/u", "x"),
                 WAIT));
         assertTrue(unhandled.getMessage().contains("the agent on node node-a has no handler for AbortUpdate"),
                 unhandled.getMessage());
@@ -239,7 +241,7 @@ class ControlClientTest {
         throw new AssertionError("request succeeded, expected a failure");
     }
 
-    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
         Await.until(condition, WAIT, what);
     }
 }

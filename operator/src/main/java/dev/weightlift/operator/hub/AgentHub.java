@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -64,6 +65,7 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
     private final List<UpdateListener> updateListeners = new CopyOnWriteArrayList<>();
     private final HubMetrics metrics;
     private final HubLoop loop;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private AgentHub(HubConfig config, MeterRegistry meters) throws IOException {
         this.config = config;
@@ -144,6 +146,9 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         loop.stop();
         complete(pending.failAll("the hub closed"));
         events.shutdown();

@@ -179,7 +179,7 @@ final class HubLoop implements Runnable {
         for (ZMQ.Socket socket : new ZMQ.Socket[] {router, zap}) {
             if (socket != null) {
                 try {
-                    context.destroySocket(socket);
+                    socket.close();
                 } catch (ZMQException e) {
                     LOG.debug("closing a hub socket", e);
                 }

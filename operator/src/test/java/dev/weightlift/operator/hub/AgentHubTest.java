@@ -1,8 +1,10 @@
 package dev.weightlift.operator.hub;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -22,6 +24,7 @@ import dev.weightlift.protocol.TargetOutcome;
 import dev.weightlift.protocol.UpdateProgress;
 import dev.weightlift.protocol.UpdateResult;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -140,6 +143,7 @@ class AgentHubTest {
         try (FakeAgent agent = registered("node-a", "s1")) {
             CompletableFuture<Ack> release = hub.request("node-a", new ReleaseCheckpoint("llama", "6"),
                     Duration.ofMillis(200));
+            agent.receive(ReleaseCheckpoint.class, WAIT);
             AgentException error = failure(release);
             assertEquals(AgentException.Reason.TIMEOUT, error.reason());
             assertTrue(error.getMessage().contains("node-a did not answer ReleaseCheckpoint"), error.getMessage());
@@ -228,7 +232,7 @@ class AgentHubTest {
             await(() -> counter("unauthorized") >= 1, "the wrong key refused by ZAP");
             rogue.awaitDisconnected(WAIT);
             try (FakeAgent good = registered("node-ok", "s1")) {
-                assertEquals(List.of("node-ok"), hub.agents().stream().map(AgentInfo::node).toList());
+                assertEquals(List.of(good.node), hub.agents().stream().map(AgentInfo::node).toList());
             }
         }
     }
@@ -239,9 +243,29 @@ class AgentHubTest {
             plain.trySend(plain.encode(plain.registration("s1")));
             plain.awaitDisconnected(WAIT);
             try (FakeAgent good = registered("node-ok", "s1")) {
-                assertEquals(List.of("node-ok"), hub.agents().stream().map(AgentInfo::node).toList());
+                assertEquals(List.of(good.node), hub.agents().stream().map(AgentInfo::node).toList());
             }
         }
+    }
+
+    @Test
+    void aSecondHubOnTheSameEndpointFailsWithTheEndpointNamed() throws Exception {
+        IOException e = assertThrows(IOException.class,
+                () -> AgentHub.start(HubConfig.of(hub.endpoint(), CurveKeys.loadHub(keysDir)), meters));
+        assertTrue(e.getMessage().contains("cannot bind the agent hub at " + hub.endpoint()), e.getMessage());
+        try (FakeAgent agent = registered("node-a", "s1")) {
+            assertTrue(hub.agent(agent.node).isPresent(), "the first hub still serves");
+        }
+    }
+
+    @Test
+    void configurationComesFromTheRuntimeContract() throws Exception {
+        HubConfig config = HubConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", keysDir.toString()));
+        assertEquals("tcp://*:7100", config.bindEndpoint());
+        assertArrayEquals(agentKeys.agentPublic(), config.keys().agentPublic());
+        IOException missing = assertThrows(IOException.class,
+                () -> HubConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", otherKeysDir.toString())));
+        assertTrue(missing.getMessage().contains("server.public is missing"), missing.getMessage());
     }
 
     private FakeAgent registered(String node, String session) {

@@ -15,13 +15,14 @@ import java.util.List;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
+import org.zeromq.ZMonitor;
 
 /** A bare DEALER speaking the protocol by hand, so hub tests control every frame (and can misbehave). */
 final class FakeAgent implements AutoCloseable {
 
     private final ZContext context = new ZContext(1);
     private final ZMQ.Socket socket;
-    private final ZMQ.Socket monitor;
+    private final ZMonitor monitor;
     private final MessageCodec codec = new MessageCodec();
     final String node;
 
@@ -37,18 +38,14 @@ final class FakeAgent implements AutoCloseable {
             socket.setCurvePublicKey(keys.agentPublic());
             socket.setCurveSecretKey(keys.agentSecret());
         }
-        String monitorEndpoint = "inproc://fake-agent-monitor";
-        socket.monitor(monitorEndpoint, ZMQ.EVENT_DISCONNECTED);
-        monitor = context.createSocket(SocketType.PAIR);
-        monitor.connect(monitorEndpoint);
+        monitor = new ZMonitor(context, socket).add(ZMonitor.Event.DISCONNECTED).start();
         socket.connect(endpoint);
     }
 
     /** Waits until the hub drops this connection (what a refused handshake looks like from the client). */
     void awaitDisconnected(Duration deadline) {
-        monitor.setReceiveTimeOut((int) deadline.toMillis());
-        ZMQ.Event event = ZMQ.Event.recv(monitor);
-        if (event == null || event.getEvent() != ZMQ.EVENT_DISCONNECTED) {
+        ZMonitor.ZEvent event = monitor.nextEvent((int) deadline.toMillis());
+        if (event == null || event.type != ZMonitor.Event.DISCONNECTED) {
             throw new AssertionError("fake agent " + node + " was not disconnected within " + deadline);
         }
     }
@@ -112,6 +109,7 @@ final class FakeAgent implements AutoCloseable {
 
     @Override
     public void close() {
+        monitor.close();
         context.close();
     }
 }
