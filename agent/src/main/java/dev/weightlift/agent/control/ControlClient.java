@@ -16,6 +16,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +41,12 @@ public final class ControlClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlClient.class);
     private static final long MAX_WAIT_MS = 50;
     private static final Duration GOODBYE_LINGER = Duration.ofMillis(500);
+    private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Generous queues: JeroMQ 0.6.0 corrupts CURVE traffic when a pipe reaches its high-water mark (it hands
+     * the encrypted MESSAGE command up and drops messages), so the queues must never fill.
+     */
+    static final int HIGH_WATER_MARK = 100_000;
     /** A stalled CURVE handshake (JeroMQ 0.6.0 leaves some stalled behind a ZAP handler) is retried after this. */
     private static final int HANDSHAKE_TIMEOUT_MS = 1000;
 
@@ -53,6 +62,7 @@ public final class ControlClient implements AutoCloseable {
     private final Thread thread;
     private final Object registeredSignal = new Object();
     private final AtomicInteger registrations = new AtomicInteger();
+    private final Map<String, Envelope> latestProgress = new ConcurrentHashMap<>();
     private volatile boolean running = true;
     private volatile State state = State.DISCONNECTED;
 
@@ -62,6 +72,7 @@ public final class ControlClient implements AutoCloseable {
     private long lastHeardNanos;
     private long lastSentHeartbeatNanos;
     private long lastRegisterNanos;
+    private long lastProgressNanos;
     private long heartbeatNanos;
     private long reconnectAtNanos;
     private long backoffNanos;
@@ -72,8 +83,23 @@ public final class ControlClient implements AutoCloseable {
         this.codec = new MessageCodec(config.maxMessageBytes());
         this.commands = new CommandQueue();
         this.metrics = new ClientMetrics(meters, () -> state == State.REGISTERED ? 1 : 0);
-        this.dispatcher = new RequestDispatcher(config.node(), envelope -> commands.submit(() -> send(envelope)),
-                metrics);
+        this.dispatcher = new RequestDispatcher(config.node(), new RequestDispatcher.Outbox() {
+            @Override
+            public void progress(Envelope progress) {
+                latestProgress.put(progress.id(), progress);
+            }
+
+            @Override
+            public void respond(Envelope response) {
+                commands.submit(() -> {
+                    Envelope progress = latestProgress.remove(response.id());
+                    if (progress != null) {
+                        send(progress);
+                    }
+                    send(response);
+                });
+            }
+        }, metrics);
         this.backoffNanos = config.backoffMin().toNanos();
         this.thread = new Thread(this::run, "weightlift-control-io");
         thread.setDaemon(true);
@@ -153,6 +179,7 @@ public final class ControlClient implements AutoCloseable {
                 pollOnce(waitMs);
                 if (socket != null) {
                     keepAlive(System.nanoTime());
+                    flushProgress(System.nanoTime());
                 }
             }
         } catch (RuntimeException e) {
@@ -188,6 +215,8 @@ public final class ControlClient implements AutoCloseable {
         socket.setReconnectIVL((int) config.backoffMin().toMillis());
         socket.setReconnectIVLMax((int) config.backoffMax().toMillis());
         socket.setHandshakeIvl(HANDSHAKE_TIMEOUT_MS);
+        socket.setSndHWM(HIGH_WATER_MARK);
+        socket.setRcvHWM(HIGH_WATER_MARK);
         socket.setCurveServerKey(config.keys().serverPublic());
         socket.setCurvePublicKey(config.keys().agentPublic());
         socket.setCurveSecretKey(config.keys().agentSecret());
@@ -230,6 +259,19 @@ public final class ControlClient implements AutoCloseable {
         } else if (state == State.REGISTERED && now - lastSentHeartbeatNanos >= heartbeatNanos) {
             send(new Envelope("hb", new Heartbeat(report.state())));
             lastSentHeartbeatNanos = now;
+        }
+    }
+
+    private void flushProgress(long now) {
+        if (now - lastProgressNanos < PROGRESS_INTERVAL_NANOS || latestProgress.isEmpty()) {
+            return;
+        }
+        lastProgressNanos = now;
+        for (String id : List.copyOf(latestProgress.keySet())) {
+            Envelope progress = latestProgress.remove(id);
+            if (progress != null) {
+                send(progress);
+            }
         }
     }
 

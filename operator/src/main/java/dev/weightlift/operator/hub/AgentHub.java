@@ -53,6 +53,11 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
      * ever made); a short handshake deadline tears such a connection down and the agent's retry succeeds.
      */
     static final int HANDSHAKE_TIMEOUT_MS = 1000;
+    /**
+     * Generous queues: JeroMQ 0.6.0 corrupts CURVE traffic when a pipe reaches its high-water mark (it hands
+     * the encrypted MESSAGE command up and drops messages), so the queues must never fill.
+     */
+    static final int HIGH_WATER_MARK = 100_000;
 
     private final HubConfig config;
     private final MessageCodec codec;
@@ -334,6 +339,8 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
         router.setRouterHandover(true);
         router.setMaxMsgSize(config.maxMessageBytes() + 1024L);
         router.setHandshakeIvl(HANDSHAKE_TIMEOUT_MS);
+        router.setSndHWM(HIGH_WATER_MARK);
+        router.setRcvHWM(HIGH_WATER_MARK);
         router.setZAPDomain("weightlift");
         router.setCurveServer(true);
         router.setCurveSecretKey(config.keys().serverSecret());
