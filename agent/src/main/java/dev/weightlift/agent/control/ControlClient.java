@@ -166,24 +166,20 @@ public final class ControlClient implements AutoCloseable {
     }
 
     private void run() {
+        long startNanos = System.nanoTime();
+        reconnectAtNanos = startNanos;
+        lastProgressNanos = startNanos;
         try {
             while (running) {
-                long now = System.nanoTime();
-                if (socket == null && now - reconnectAtNanos >= 0) {
-                    connect();
-                }
-                long waitMs = MAX_WAIT_MS;
-                if (socket == null) {
-                    waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (reconnectAtNanos - now) / 1_000_000));
-                }
-                pollOnce(waitMs);
-                if (socket != null) {
-                    keepAlive(System.nanoTime());
-                    flushProgress(System.nanoTime());
+                try {
+                    pass();
+                } catch (RuntimeException e) {
+                    LOG.error("control client pass failed; reconnecting node={} backoffMs={}", config.node(),
+                            backoffNanos / 1_000_000, e);
+                    metrics.reconnect("error");
+                    scheduleReconnect(System.nanoTime());
                 }
             }
-        } catch (RuntimeException e) {
-            LOG.error("control client I/O thread failed; the agent is cut off from the hub node={}", config.node(), e);
         } finally {
             if (socket != null) {
                 socket.close();
@@ -194,6 +190,30 @@ public final class ControlClient implements AutoCloseable {
             }
             state = State.DISCONNECTED;
         }
+    }
+
+    private void pass() {
+        long now = System.nanoTime();
+        if (socket == null && now - reconnectAtNanos >= 0) {
+            connect();
+        }
+        long waitMs = MAX_WAIT_MS;
+        if (socket == null) {
+            waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (reconnectAtNanos - now) / 1_000_000));
+        }
+        pollOnce(waitMs);
+        if (socket != null) {
+            keepAlive(System.nanoTime());
+            flushProgress(System.nanoTime());
+        }
+    }
+
+    /** Drops the connection and reconnects after the current backoff (with jitter), doubling the next one. */
+    private void scheduleReconnect(long now) {
+        disconnect();
+        long jitter = ThreadLocalRandom.current().nextLong(backoffNanos / 4 + 1);
+        reconnectAtNanos = now + backoffNanos + jitter;
+        backoffNanos = Math.min(backoffNanos * 2, config.backoffMax().toNanos());
     }
 
     private void pollOnce(long waitMs) {
@@ -248,10 +268,7 @@ public final class ControlClient implements AutoCloseable {
             metrics.reconnect(why);
             LOG.warn("reconnecting to the hub node={} reason={} silentMs={} backoffMs={}", config.node(), why,
                     silentNanos / 1_000_000, backoffNanos / 1_000_000);
-            disconnect();
-            long jitter = ThreadLocalRandom.current().nextLong(backoffNanos / 4 + 1);
-            reconnectAtNanos = now + backoffNanos + jitter;
-            backoffNanos = Math.min(backoffNanos * 2, config.backoffMax().toNanos());
+            scheduleReconnect(now);
             return;
         }
         if (state == State.REGISTERING && now - lastRegisterNanos >= config.hubTimeout().toNanos() / 4) {

@@ -137,14 +137,22 @@ final class HubLoop implements Runnable {
                 answerZap(zap);
                 receiveAll();
                 if (System.nanoTime() - nextHeartbeat >= 0) {
-                    hub.onHeartbeatTick();
                     nextHeartbeat = System.nanoTime() + heartbeatNanos;
+                    tick(hub::onHeartbeatTick);
                 } else {
-                    hub.onExpiryTick();
+                    tick(hub::onExpiryTick);
                 }
             }
         } finally {
             poller.close();
+        }
+    }
+
+    private static void tick(Runnable tick) {
+        try {
+            tick.run();
+        } catch (RuntimeException e) {
+            LOG.error("hub timer work failed; the hub carries on", e);
         }
     }
 
@@ -158,6 +166,8 @@ final class HubLoop implements Runnable {
                     continue;
                 }
                 hub.onFrame(node, message.pop().getData());
+            } catch (RuntimeException e) {
+                LOG.error("handling a message failed; the hub carries on", e);
             } finally {
                 message.destroy();
             }
