@@ -41,8 +41,8 @@ final class NodeReport implements AgentReport {
     public AgentState state() {
         StatusSources current = sources;
         List<GpuInfo> gpus = backend.gpus().stream().map(NodeReport::gpuInfo).toList();
-        return new AgentState(gpus, current.checkpoints(), current.activeUpdates(), current.storeBytesUsed(),
-                current.storeBytesLimit());
+        return new AgentState(gpus, current.checkpoints(), current.engines(), current.activeUpdates(),
+                current.storeBytesUsed(), current.storeBytesLimit());
     }
 
     private static GpuInfo gpuInfo(Gpu gpu) {

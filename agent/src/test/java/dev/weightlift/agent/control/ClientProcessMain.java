@@ -33,7 +33,7 @@ public final class ClientProcessMain {
 
             @Override
             public AgentState state() {
-                return new AgentState(List.of(), List.of(), List.of(), 0, 0);
+                return new AgentState(List.of(), List.of(), List.of(), List.of(), 0, 0);
             }
         };
         CountDownLatch never = new CountDownLatch(1);

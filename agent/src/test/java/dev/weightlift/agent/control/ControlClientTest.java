@@ -16,6 +16,7 @@ import dev.weightlift.protocol.Ack;
 import dev.weightlift.protocol.AgentState;
 import dev.weightlift.protocol.CheckpointLoaded;
 import dev.weightlift.protocol.CurveKeys;
+import dev.weightlift.protocol.EngineInfo;
 import dev.weightlift.protocol.GpuInfo;
 import dev.weightlift.protocol.HeldCheckpoint;
 import dev.weightlift.protocol.LoadCheckpoint;
@@ -104,7 +105,8 @@ class ControlClientTest {
 
         var agent = hub.agent("node-a").orElseThrow();
         assertEquals("10.0.0.1", agent.hostAddress());
-        assertEquals(List.of("GPU-node-a-0", "GPU-node-a-1"), agent.gpus().stream().map(GpuInfo::uuid).toList());
+        assertEquals(List.of("GPU-node-a-0", "GPU-node-a-1"), agent.gpuUuids());
+        assertEquals(Map.of("inference/vllm-node-a", List.of("GPU-node-a-0")), agent.gpusByPod());
 
         freeMemory.set(5L << 30);
         await(() -> hub.agent("node-a").orElseThrow().gpus().get(0).freeMemory() == 5L << 30, "heartbeat state");
@@ -260,7 +262,9 @@ class ControlClientTest {
             public AgentState state() {
                 return new AgentState(List.of(new GpuInfo(0, "GPU-" + node + "-0", 80L << 30, freeMemory.get()),
                         new GpuInfo(1, "GPU-" + node + "-1", 80L << 30, freeMemory.get())),
-                        List.of(new HeldCheckpoint("llama", "5", 10)), List.of(), 10, 1L << 30);
+                        List.of(new HeldCheckpoint("llama", "5", 10)),
+                        List.of(new EngineInfo("inference", "vllm-" + node, List.of("GPU-" + node + "-0"))), List.of(),
+                        10, 1L << 30);
             }
         };
     }

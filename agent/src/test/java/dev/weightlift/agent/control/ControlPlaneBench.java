@@ -183,7 +183,7 @@ public final class ControlPlaneBench {
             @Override
             public AgentState state() {
                 return new AgentState(List.of(new GpuInfo(0, "GPU-" + node, 80L << 30, 70L << 30)), List.of(),
-                        List.of(), 0, 0);
+                        List.of(), List.of(), 0, 0);
             }
         };
     }

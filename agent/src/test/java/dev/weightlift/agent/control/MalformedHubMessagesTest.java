@@ -121,7 +121,7 @@ class MalformedHubMessagesTest {
 
             @Override
             public AgentState state() {
-                return new AgentState(List.of(), List.of(), List.of(), 0, 0);
+                return new AgentState(List.of(), List.of(), List.of(), List.of(), 0, 0);
             }
         };
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.protocol.Ack;
 import dev.weightlift.protocol.CheckpointLoaded;
 import dev.weightlift.protocol.CurveKeys;
@@ -77,7 +78,8 @@ class AgentHubTest {
         try (FakeAgent agent = registered("node-a", "s1")) {
             AgentInfo info = hub.agent("node-a").orElseThrow();
             assertEquals("host", info.backend());
-            assertEquals(List.of("GPU-0-of-x", "GPU-1-of-x"), info.gpus().stream().map(g -> g.uuid()).toList());
+            assertEquals(List.of("GPU-0-of-x", "GPU-1-of-x"), info.gpuUuids());
+            assertEquals(Map.of("inference/vllm-0", List.of("GPU-0-of-x", "GPU-1-of-x")), info.gpusByPod());
             await(() -> changes.size() == 1, "JOINED change");
             assertEquals(AgentDirectory.ChangeKind.JOINED, changes.get(0).kind());
 
@@ -259,12 +261,12 @@ class AgentHubTest {
     }
 
     @Test
-    void configurationComesFromTheRuntimeContract() throws Exception {
-        HubConfig config = HubConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", keysDir.toString()));
+    void configurationComesFromTheOperatorConfiguration() throws Exception {
+        HubConfig config = HubConfig.of(OperatorConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", keysDir.toString())));
         assertEquals("tcp://*:7100", config.bindEndpoint());
         assertArrayEquals(agentKeys.agentPublic(), config.keys().agentPublic());
-        IOException missing = assertThrows(IOException.class,
-                () -> HubConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", otherKeysDir.toString())));
+        IOException missing = assertThrows(IOException.class, () -> HubConfig.of(
+                OperatorConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", otherKeysDir.toString()))));
         assertTrue(missing.getMessage().contains("server.public is missing"), missing.getMessage());
     }
 

@@ -2,6 +2,7 @@ package dev.weightlift.operator.hub;
 
 import dev.weightlift.protocol.AgentState;
 import dev.weightlift.protocol.CurveKeys;
+import dev.weightlift.protocol.EngineInfo;
 import dev.weightlift.protocol.Envelope;
 import dev.weightlift.protocol.GpuInfo;
 import dev.weightlift.protocol.Message;
@@ -52,7 +53,9 @@ final class FakeAgent implements AutoCloseable {
 
     static AgentState state(long freeMemory) {
         return new AgentState(List.of(new GpuInfo(0, "GPU-0-of-x", 80L << 30, freeMemory),
-                new GpuInfo(1, "GPU-1-of-x", 80L << 30, freeMemory)), List.of(), List.of(), 0, 1L << 30);
+                new GpuInfo(1, "GPU-1-of-x", 80L << 30, freeMemory)), List.of(),
+                List.of(new EngineInfo("inference", "vllm-0", List.of("GPU-0-of-x", "GPU-1-of-x"))), List.of(), 0,
+                1L << 30);
     }
 
     Register registration(String session) {
