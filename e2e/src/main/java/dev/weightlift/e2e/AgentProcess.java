@@ -35,6 +35,7 @@ final class AgentProcess implements AutoCloseable {
         env.put("WEIGHTLIFT_HOST_GPUS", Integer.toString(gpus));
         env.put("WEIGHTLIFT_HOST_GPU_MEMORY", gpuMemory);
         env.put("WEIGHTLIFT_HOST_MEMORY_LIMIT", hostMemory);
+        env.put("WEIGHTLIFT_HTTP_PORT", "0");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-Dweightlift.log.file=" + nodeDir.resolve("agent.log"), "-cp", classpath, "dev.weightlift.agent.AgentMain");

@@ -44,7 +44,7 @@ public final class OperatorMain {
                     }
                 });
         KubernetesClient client = new KubernetesClientBuilder().build();
-        AgentHub hub = AgentHub.start(HubConfig.fromEnvironment(System.getenv()), registry);
+        AgentHub hub = AgentHub.start(HubConfig.of(config), registry);
         BroadcastExecutor executor = new BroadcastExecutor(hub, BroadcastExecutor.Deadlines.defaults(), registry);
         Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub), executor, registry,
                 Clock.systemUTC(), leadership);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -119,7 +120,9 @@ public final class MessageCodec {
             throw new ProtocolException("malformed " + type + " " + id + ": " + cause.getMessage(), e);
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new ProtocolException("malformed " + type + " " + id + ": " + detail, e);
+            int hint = detail == null ? -1 : detail.indexOf("; `");
+            throw new ProtocolException("malformed " + type + " " + id + ": "
+                    + (hint > 0 ? detail.substring(0, hint) : detail), e);
         }
     }
 
@@ -129,7 +132,7 @@ public final class MessageCodec {
             root = mapper.readTree(frame);
         } catch (JsonProcessingException e) {
             throw new ProtocolException("message is not JSON: " + e.getOriginalMessage(), e);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new ProtocolException("message cannot be read: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {

@@ -15,6 +15,7 @@ final class Samples {
         return new AgentState(
                 List.of(new GpuInfo(0, "GPU-aaaa", 80L << 30, 70L << 30), new GpuInfo(1, "GPU-bbbb", 80L << 30, 60L << 30)),
                 List.of(new HeldCheckpoint("llama", "step-7", 123456789L)),
+                List.of(new EngineInfo("inference", "vllm-0", List.of("GPU-aaaa", "GPU-bbbb"))),
                 List.of("ns/update-1"), 123456789L, 64L << 30);
     }
 

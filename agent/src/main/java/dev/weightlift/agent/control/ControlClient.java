@@ -16,6 +16,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +41,14 @@ public final class ControlClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlClient.class);
     private static final long MAX_WAIT_MS = 50;
     private static final Duration GOODBYE_LINGER = Duration.ofMillis(500);
+    private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Generous queues: JeroMQ 0.6.0 corrupts CURVE traffic when a pipe reaches its high-water mark (it hands
+     * the encrypted MESSAGE command up and drops messages), so the queues must never fill.
+     */
+    static final int HIGH_WATER_MARK = 100_000;
+    /** A stalled CURVE handshake (JeroMQ 0.6.0 leaves some stalled behind a ZAP handler) is retried after this. */
+    private static final int HANDSHAKE_TIMEOUT_MS = 1000;
 
     private enum State { DISCONNECTED, REGISTERING, REGISTERED }
 
@@ -51,6 +62,7 @@ public final class ControlClient implements AutoCloseable {
     private final Thread thread;
     private final Object registeredSignal = new Object();
     private final AtomicInteger registrations = new AtomicInteger();
+    private final Map<String, Envelope> latestProgress = new ConcurrentHashMap<>();
     private volatile boolean running = true;
     private volatile State state = State.DISCONNECTED;
 
@@ -60,6 +72,7 @@ public final class ControlClient implements AutoCloseable {
     private long lastHeardNanos;
     private long lastSentHeartbeatNanos;
     private long lastRegisterNanos;
+    private long lastProgressNanos;
     private long heartbeatNanos;
     private long reconnectAtNanos;
     private long backoffNanos;
@@ -70,8 +83,23 @@ public final class ControlClient implements AutoCloseable {
         this.codec = new MessageCodec(config.maxMessageBytes());
         this.commands = new CommandQueue();
         this.metrics = new ClientMetrics(meters, () -> state == State.REGISTERED ? 1 : 0);
-        this.dispatcher = new RequestDispatcher(config.node(), envelope -> commands.submit(() -> send(envelope)),
-                metrics);
+        this.dispatcher = new RequestDispatcher(config.node(), new RequestDispatcher.Outbox() {
+            @Override
+            public void progress(Envelope progress) {
+                latestProgress.put(progress.id(), progress);
+            }
+
+            @Override
+            public void respond(Envelope response) {
+                commands.submit(() -> {
+                    Envelope progress = latestProgress.remove(response.id());
+                    if (progress != null) {
+                        send(progress);
+                    }
+                    send(response);
+                });
+            }
+        }, metrics);
         this.backoffNanos = config.backoffMin().toNanos();
         this.thread = new Thread(this::run, "weightlift-control-io");
         thread.setDaemon(true);
@@ -138,26 +166,23 @@ public final class ControlClient implements AutoCloseable {
     }
 
     private void run() {
+        long startNanos = System.nanoTime();
+        reconnectAtNanos = startNanos;
+        lastProgressNanos = startNanos;
         try {
             while (running) {
-                long now = System.nanoTime();
-                if (socket == null && now - reconnectAtNanos >= 0) {
-                    connect();
-                }
-                long waitMs = MAX_WAIT_MS;
-                if (socket == null) {
-                    waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (reconnectAtNanos - now) / 1_000_000));
-                }
-                pollOnce(waitMs);
-                if (socket != null) {
-                    keepAlive(System.nanoTime());
+                try {
+                    pass();
+                } catch (RuntimeException e) {
+                    LOG.error("control client pass failed; reconnecting node={} backoffMs={}", config.node(),
+                            backoffNanos / 1_000_000, e);
+                    metrics.reconnect("error");
+                    scheduleReconnect(System.nanoTime());
                 }
             }
-        } catch (RuntimeException e) {
-            LOG.error("control client I/O thread failed; the agent is cut off from the hub node={}", config.node(), e);
         } finally {
             if (socket != null) {
-                context.destroySocket(socket);
+                socket.close();
                 socket = null;
             }
             if (poller != null) {
@@ -167,14 +192,36 @@ public final class ControlClient implements AutoCloseable {
         }
     }
 
+    private void pass() {
+        long now = System.nanoTime();
+        if (socket == null && now - reconnectAtNanos >= 0) {
+            connect();
+        }
+        long waitMs = MAX_WAIT_MS;
+        if (socket == null) {
+            waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (reconnectAtNanos - now) / 1_000_000));
+        }
+        pollOnce(waitMs);
+        if (socket != null) {
+            keepAlive(System.nanoTime());
+            flushProgress(System.nanoTime());
+        }
+    }
+
+    /** Drops the connection and reconnects after the current backoff (with jitter), doubling the next one. */
+    private void scheduleReconnect(long now) {
+        disconnect();
+        long jitter = ThreadLocalRandom.current().nextLong(backoffNanos / 4 + 1);
+        reconnectAtNanos = now + backoffNanos + jitter;
+        backoffNanos = Math.min(backoffNanos * 2, config.backoffMax().toNanos());
+    }
+
     private void pollOnce(long waitMs) {
         if (poller == null) {
             rebuildPoller();
         }
         poller.poll(waitMs);
-        if (poller.pollin(0)) {
-            commands.runAll();
-        }
+        commands.runAll();
         if (socket != null) {
             receiveAll();
         }
@@ -185,8 +232,11 @@ public final class ControlClient implements AutoCloseable {
         socket.setLinger(0);
         socket.setIdentity(config.node().getBytes(StandardCharsets.UTF_8));
         socket.setMaxMsgSize(config.maxMessageBytes() + 1024L);
-        socket.setReconnectIVL(config.backoffMin().toMillis());
-        socket.setReconnectIVLMax(config.backoffMax().toMillis());
+        socket.setReconnectIVL((int) config.backoffMin().toMillis());
+        socket.setReconnectIVLMax((int) config.backoffMax().toMillis());
+        socket.setHandshakeIvl(HANDSHAKE_TIMEOUT_MS);
+        socket.setSndHWM(HIGH_WATER_MARK);
+        socket.setRcvHWM(HIGH_WATER_MARK);
         socket.setCurveServerKey(config.keys().serverPublic());
         socket.setCurvePublicKey(config.keys().agentPublic());
         socket.setCurveSecretKey(config.keys().agentSecret());
@@ -218,10 +268,7 @@ public final class ControlClient implements AutoCloseable {
             metrics.reconnect(why);
             LOG.warn("reconnecting to the hub node={} reason={} silentMs={} backoffMs={}", config.node(), why,
                     silentNanos / 1_000_000, backoffNanos / 1_000_000);
-            disconnect();
-            long jitter = ThreadLocalRandom.current().nextLong(backoffNanos / 4 + 1);
-            reconnectAtNanos = now + backoffNanos + jitter;
-            backoffNanos = Math.min(backoffNanos * 2, config.backoffMax().toNanos());
+            scheduleReconnect(now);
             return;
         }
         if (state == State.REGISTERING && now - lastRegisterNanos >= config.hubTimeout().toNanos() / 4) {
@@ -232,16 +279,32 @@ public final class ControlClient implements AutoCloseable {
         }
     }
 
+    private void flushProgress(long now) {
+        if (now - lastProgressNanos < PROGRESS_INTERVAL_NANOS || latestProgress.isEmpty()) {
+            return;
+        }
+        lastProgressNanos = now;
+        for (String id : List.copyOf(latestProgress.keySet())) {
+            Envelope progress = latestProgress.remove(id);
+            if (progress != null) {
+                send(progress);
+            }
+        }
+    }
+
     private void disconnect() {
         state = State.DISCONNECTED;
         if (socket != null) {
-            context.destroySocket(socket);
+            socket.close();
             socket = null;
         }
         rebuildPoller();
     }
 
-    /** Index 0: the command wake-up; index 1: the socket, while there is one. */
+    /**
+     * The command wake-up and the socket, while there is one. Every pass reads both whatever the poller says
+     * (a ZeroMQ socket's readiness is edge-triggered; a missed edge costs one pass).
+     */
     private void rebuildPoller() {
         if (poller != null) {
             poller.close();

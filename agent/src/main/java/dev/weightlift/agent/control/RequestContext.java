@@ -7,6 +7,9 @@ public interface RequestContext {
 
     String requestId();
 
-    /** Sends a progress event with this request's id; thread-safe, never blocks. */
+    /**
+     * Reports progress with this request's id; thread-safe, never blocks. Progress is a level, not a log: the
+     * client sends the latest report of each request at most every 100 ms, and the last one before the response.
+     */
     void progress(UpdateProgress progress);
 }

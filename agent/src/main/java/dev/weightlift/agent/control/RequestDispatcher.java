@@ -13,14 +13,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs the handler registered for each request type on its own thread and hands every response and progress
- * event to {@code out} (which queues it for the I/O thread). Unknown types and handler exceptions become
- * {@link Failure}s naming the node and the request.
+ * event to the {@link Outbox} (which queues them for the I/O thread). Unknown types and handler exceptions
+ * become {@link Failure}s naming the node and the request.
  */
 final class RequestDispatcher implements AutoCloseable {
 
@@ -33,10 +32,18 @@ final class RequestDispatcher implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private final Consumer<Envelope> out;
+    private final Outbox out;
     private final ClientMetrics metrics;
 
-    RequestDispatcher(String node, Consumer<Envelope> out, ClientMetrics metrics) {
+    /** Where handlers' messages go; both are called on handler threads. */
+    interface Outbox {
+        void progress(Envelope progress);
+
+        /** Sent after every progress event of the same request handed over before it. */
+        void respond(Envelope response);
+    }
+
+    RequestDispatcher(String node, Outbox out, ClientMetrics metrics) {
         this.node = node;
         this.out = out;
         this.metrics = metrics;
@@ -69,7 +76,7 @@ final class RequestDispatcher implements AutoCloseable {
             }
         }
         metrics.handled(type, !(response instanceof Failure), Duration.ofNanos(System.nanoTime() - start));
-        out.accept(new Envelope(id, response));
+        out.respond(new Envelope(id, response));
     }
 
     @SuppressWarnings("unchecked")
@@ -94,7 +101,7 @@ final class RequestDispatcher implements AutoCloseable {
 
             @Override
             public void progress(UpdateProgress progress) {
-                out.accept(new Envelope(id, progress));
+                out.progress(new Envelope(id, progress));
             }
         };
     }

@@ -108,6 +108,7 @@ public final class GpuUpdatePipeline {
         private long publishNanos;
         private long ackNanos;
         private long finishNanos;
+        private StreamEvent pendingStage;
 
         Run(String version, WorkerChannel channel, List<PipelineBucket> buckets, Cancellation cancellation) {
             this.version = version;
@@ -153,7 +154,19 @@ public final class GpuUpdatePipeline {
 
         private void transfer(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
                 throws EngineException, PipelineException {
+            try {
+                transferBuckets(shared, staging, h2d, publish);
+            } finally {
+                if (pendingStage != null) {
+                    pendingStage.close();
+                }
+            }
+        }
+
+        private void transferBuckets(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
+                throws EngineException, PipelineException {
             int n = buckets.size();
+            step = "copying bucket 0 from the host store";
             StreamEvent stagedEvent = n > 0 && owns(0) ? stage(0, staged ? staging : shared, 0, h2d) : null;
             for (int g = 0; g < n; g++) {
                 checkCancelled(g);
@@ -163,6 +176,7 @@ public final class GpuUpdatePipeline {
                 if (stagedEvent != null) {
                     long stageStart = System.nanoTime();
                     try (StreamEvent copied = stagedEvent) {
+                        pendingStage = null;
                         awaitEvent(copied, h2d);
                     }
                     long waited = System.nanoTime() - stageStart;
@@ -209,12 +223,13 @@ public final class GpuUpdatePipeline {
             return collective == null || buckets.get(g).root() == collective.rank();
         }
 
-        /** Enqueues the H2D copies of bucket g to {@code offset} of {@code target}. */
+        /** Enqueues the H2D copies of bucket g to {@code offset} of {@code target}; the event is pending until awaited. */
         private StreamEvent stage(int g, MemoryRegion target, long offset, CopyStream h2d) {
             for (CopyRange range : buckets.get(g).ranges()) {
                 h2d.copy(range.source(), range.sourceOffset(), target, offset + range.bucketOffset(), range.length());
             }
-            return h2d.record();
+            pendingStage = h2d.record();
+            return pendingStage;
         }
 
         private StreamEvent publishInto(SharedRegion shared, MemoryRegion staging, long base, PipelineBucket bucket,

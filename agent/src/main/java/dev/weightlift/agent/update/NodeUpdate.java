@@ -7,7 +7,7 @@ import dev.weightlift.agent.engine.nativeprotocol.ChannelTimeouts;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
 import dev.weightlift.agent.engine.trigger.EngineTrigger;
 import dev.weightlift.agent.engine.trigger.TriggerRequest;
-import dev.weightlift.agent.engine.trigger.VllmCollectiveRpcTrigger;
+import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import dev.weightlift.agent.pipeline.Cancellation;
 import dev.weightlift.agent.pipeline.GpuAssignment;
 import dev.weightlift.agent.pipeline.NodePipeline;
@@ -182,7 +182,7 @@ final class NodeUpdate implements AutoCloseable {
     }
 
     private CompletableFuture<String> trigger(NodeWork.Instance instance, java.util.concurrent.Executor threads) {
-        EngineTrigger trigger = new VllmCollectiveRpcTrigger(URI.create("http://" + instance.host() + ":" + instance.port() + "/"),
+        EngineTrigger trigger = new VllmNativeTrigger(URI.create("http://" + instance.host() + ":" + instance.port() + "/"),
                 Duration.ofMillis(200));
         return CompletableFuture.runAsync(() -> {
             try {

@@ -1,9 +1,14 @@
 package dev.weightlift.agent.update;
 
+import dev.weightlift.agent.Agent;
+import dev.weightlift.agent.AgentEnvironment;
+import dev.weightlift.agent.StatusSources;
 import dev.weightlift.agent.device.DeviceBackend;
 import dev.weightlift.agent.device.Gpu;
+import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
 import dev.weightlift.agent.pipeline.NodePipeline;
+import dev.weightlift.agent.pipeline.PipelineMetrics;
 import dev.weightlift.agent.store.CheckpointPin;
 import dev.weightlift.agent.store.CheckpointVersion;
 import dev.weightlift.agent.store.HostStore;
@@ -32,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -43,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * host store, prepare an update (pin the checkpoint, open the collective), run it, abort it, release a
  * checkpoint. Thread-safe; {@link #run} blocks for the update's length (call it off the control loop).
  */
-public final class UpdateService implements AutoCloseable {
+public final class UpdateService implements StatusSources, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(UpdateService.class);
     private static final Duration ABORT_WAIT = Duration.ofSeconds(20);
@@ -54,6 +60,7 @@ public final class UpdateService implements AutoCloseable {
     private final NodePipeline pipeline;
     private final CollectiveFactory collectives;
     private final Map<String, NodeUpdate> updates = new ConcurrentHashMap<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
 
     public UpdateService(DeviceBackend backend, HostStore store, EngineChannelServer engines, NodePipeline pipeline,
             CollectiveFactory collectives) {
@@ -62,6 +69,33 @@ public final class UpdateService implements AutoCloseable {
         this.engines = engines;
         this.pipeline = pipeline;
         this.collectives = collectives;
+    }
+
+    /**
+     * Builds the agent's data plane (host store within the backend's host budget, the engine socket, the node
+     * pipeline, the host TCP collective), serves the control requests of the Broadcast flow on the agent's
+     * control client and reports what it holds with every heartbeat. Call before {@link Agent#start()}; closing
+     * the service closes what it built.
+     */
+    public static UpdateService attach(Agent agent) throws IOException {
+        AgentEnvironment env = agent.environment();
+        HostStore store = new HostStore(agent.backend().hostAllocator());
+        EngineChannelServer engines = EngineChannelServer.start(ChannelServerConfig.unixSocket(env.socketDir())
+                .withSocketMode(String.format(Locale.ROOT, "%04o", env.socketMode())).withSocketGroup(env.socketGroup().orElse(null)));
+        NodePipeline pipeline = new NodePipeline(new PipelineMetrics(agent.meters()));
+        UpdateService service = new UpdateService(agent.backend(), store, engines, pipeline,
+                CollectiveFactory.tcpMesh("0.0.0.0", env.hostIp()));
+        service.owned.add(pipeline);
+        service.owned.add(engines);
+        service.owned.add(store);
+        agent.control()
+                .handle(LoadCheckpoint.class, (request, context) -> service.load(request))
+                .handle(PrepareUpdate.class, (request, context) -> service.prepare(request))
+                .handle(RunUpdate.class, (request, context) -> service.run(request, context::progress))
+                .handle(AbortUpdate.class, (request, context) -> service.abort(request))
+                .handle(ReleaseCheckpoint.class, (request, context) -> service.release(request));
+        agent.statusSources(service);
+        return service;
     }
 
     /** Reads the files into the host store (once per version) and reports every tensor held. */
@@ -158,10 +192,22 @@ public final class UpdateService implements AutoCloseable {
         return new Ack();
     }
 
-    public List<HeldCheckpoint> held() {
+    @Override
+    public List<HeldCheckpoint> checkpoints() {
         return store.all().stream().map(v -> new HeldCheckpoint(v.name(), v.version(), v.bytes())).toList();
     }
 
+    @Override
+    public long storeBytesUsed() {
+        return store.bytesInUse();
+    }
+
+    @Override
+    public long storeBytesLimit() {
+        return store.budgetBytes();
+    }
+
+    @Override
     public List<String> activeUpdates() {
         return List.copyOf(updates.keySet());
     }
@@ -171,5 +217,12 @@ public final class UpdateService implements AutoCloseable {
         updates.values().forEach(u -> u.abort("agent shutting down", Duration.ofSeconds(5)));
         updates.values().forEach(NodeUpdate::close);
         updates.clear();
+        for (AutoCloseable resource : owned) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", resource, e.getMessage());
+            }
+        }
     }
 }

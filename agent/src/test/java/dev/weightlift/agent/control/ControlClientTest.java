@@ -6,14 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.weightlift.agent.Await;
 import dev.weightlift.operator.hub.AgentException;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.HubConfig;
 import dev.weightlift.operator.hub.UpdateListener;
+import dev.weightlift.protocol.AbortUpdate;
 import dev.weightlift.protocol.Ack;
 import dev.weightlift.protocol.AgentState;
 import dev.weightlift.protocol.CheckpointLoaded;
 import dev.weightlift.protocol.CurveKeys;
+import dev.weightlift.protocol.EngineInfo;
 import dev.weightlift.protocol.GpuInfo;
 import dev.weightlift.protocol.HeldCheckpoint;
 import dev.weightlift.protocol.LoadCheckpoint;
@@ -35,6 +38,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -101,7 +105,8 @@ class ControlClientTest {
 
         var agent = hub.agent("node-a").orElseThrow();
         assertEquals("10.0.0.1", agent.hostAddress());
-        assertEquals(List.of("GPU-node-a-0", "GPU-node-a-1"), agent.gpus().stream().map(GpuInfo::uuid).toList());
+        assertEquals(List.of("GPU-node-a-0", "GPU-node-a-1"), agent.gpuUuids());
+        assertEquals(Map.of("inference/vllm-node-a", List.of("GPU-node-a-0")), agent.gpusByPod());
 
         freeMemory.set(5L << 30);
         await(() -> hub.agent("node-a").orElseThrow().gpus().get(0).freeMemory() == 5L << 30, "heartbeat state");
@@ -113,17 +118,52 @@ class ControlClientTest {
         UpdateResult result = hub.request("node-a", new RunUpdate("ns/u", JsonNodeFactory.instance.objectNode()), WAIT)
                 .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertTrue(result.ok());
-        assertEquals(List.of("node-a:1/3", "node-a:2/3", "node-a:3/3"), progress);
+        assertEquals("node-a:3/3", progress.get(progress.size() - 1), "the last report arrives before the result");
 
         AgentException failed = failure(hub.request("node-a", new ReleaseCheckpoint("llama", "6"), WAIT));
         assertEquals(AgentException.Reason.FAILED, failed.reason());
         assertTrue(failed.getMessage().contains("node-a") && failed.getMessage().contains("version 6 is not held"),
                 failed.getMessage());
 
-        AgentException unhandled = failure(hub.request("node-a", new dev.weightlift.protocol.AbortUpdate("ns/u", "x"),
+        AgentException unhandled = failure(hub.request("node-a", new AbortUpdate("ns/u", "x"),
                 WAIT));
         assertTrue(unhandled.getMessage().contains("the agent on node node-a has no handler for AbortUpdate"),
                 unhandled.getMessage());
+    }
+
+    @Test
+    void aFloodOfProgressIsCoalescedAndTheLastReportPrecedesTheResult() throws Exception {
+        List<Integer> buckets = new CopyOnWriteArrayList<>();
+        List<String> order = new CopyOnWriteArrayList<>();
+        hub.addUpdateListener(new UpdateListener() {
+            @Override
+            public void onProgress(String node, String requestId, UpdateProgress event) {
+                buckets.add(event.bucketsDone());
+                order.add("progress");
+            }
+
+            @Override
+            public void onResult(String node, String requestId, UpdateResult result) {
+                order.add("result");
+            }
+        });
+        int reports = 50_000;
+        ControlClient client = client("node-p", CurveKeys.loadAgent(keysDir));
+        client.handle(RunUpdate.class, (request, context) -> {
+            for (int bucket = 1; bucket <= reports; bucket++) {
+                context.progress(new UpdateProgress(request.updateId(), bucket, reports, bucket, reports, Map.of()));
+            }
+            return new UpdateResult(request.updateId(), true, List.of(), null, Map.of());
+        });
+        client.start();
+        assertTrue(client.awaitRegistrations(1, WAIT));
+        assertTrue(hub.request("node-p", new RunUpdate("ns/u", JsonNodeFactory.instance.objectNode()), WAIT)
+                .get(WAIT.toMillis(), TimeUnit.MILLISECONDS).ok());
+        await(() -> order.contains("result"), "the result event");
+        assertEquals(reports, buckets.get(buckets.size() - 1));
+        assertTrue(buckets.size() < 100, buckets.size() + " progress messages for " + reports + " reports");
+        assertEquals("result", order.get(order.size() - 1));
+        assertEquals(0, rejectedByHub("malformed"));
     }
 
     @Test
@@ -222,7 +262,9 @@ class ControlClientTest {
             public AgentState state() {
                 return new AgentState(List.of(new GpuInfo(0, "GPU-" + node + "-0", 80L << 30, freeMemory.get()),
                         new GpuInfo(1, "GPU-" + node + "-1", 80L << 30, freeMemory.get())),
-                        List.of(new HeldCheckpoint("llama", "5", 10)), List.of(), 10, 1L << 30);
+                        List.of(new HeldCheckpoint("llama", "5", 10)),
+                        List.of(new EngineInfo("inference", "vllm-" + node, List.of("GPU-" + node + "-0"))), List.of(),
+                        10, 1L << 30);
             }
         };
     }
@@ -238,13 +280,7 @@ class ControlClientTest {
         throw new AssertionError("request succeeded, expected a failure");
     }
 
-    static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no " + what + " within " + WAIT);
-            }
-            Thread.sleep(5);
-        }
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        Await.until(condition, WAIT, what);
     }
 }

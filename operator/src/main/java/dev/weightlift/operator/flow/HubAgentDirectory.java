@@ -2,14 +2,12 @@ package dev.weightlift.operator.flow;
 
 import dev.weightlift.operator.reconciler.weightupdate.AgentDirectory;
 import dev.weightlift.operator.reconciler.weightupdate.AgentInfo;
-import dev.weightlift.protocol.GpuInfo;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * The reconciler's view of the agent hub: a node has an agent while one is connected. Agents do not know
- * which pod uses which GPU, so {@code gpusByPod} stays empty; the pods name their GPUs themselves
- * (annotation {@code weightlift.dev/gpus}).
+ * The reconciler's view of the agent hub: a node has an agent while one is connected, with the GPUs of the
+ * engine pods it knows; a pod its agent does not know yet names its GPUs itself (annotation
+ * {@code weightlift.dev/gpus}, read by the target resolver).
  */
 public final class HubAgentDirectory implements AgentDirectory {
 
@@ -21,6 +19,6 @@ public final class HubAgentDirectory implements AgentDirectory {
 
     @Override
     public Optional<AgentInfo> agent(String node) {
-        return hub.agent(node).map(a -> new AgentInfo(a.node(), a.gpus().stream().map(GpuInfo::uuid).toList(), Map.of()));
+        return hub.agent(node).map(a -> new AgentInfo(a.node(), a.gpuUuids(), a.gpusByPod()));
     }
 }

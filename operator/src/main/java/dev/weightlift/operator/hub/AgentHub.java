@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -47,6 +48,16 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentHub.class);
     private static final Duration START_DEADLINE = Duration.ofSeconds(10);
+    /**
+     * JeroMQ 0.6.0 with a ZAP handler leaves about one CURVE handshake in twenty stalled (no ZAP request is
+     * ever made); a short handshake deadline tears such a connection down and the agent's retry succeeds.
+     */
+    static final int HANDSHAKE_TIMEOUT_MS = 1000;
+    /**
+     * Generous queues: JeroMQ 0.6.0 corrupts CURVE traffic when a pipe reaches its high-water mark (it hands
+     * the encrypted MESSAGE command up and drops messages), so the queues must never fill.
+     */
+    static final int HIGH_WATER_MARK = 100_000;
 
     private final HubConfig config;
     private final MessageCodec codec;
@@ -59,6 +70,7 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
     private final List<UpdateListener> updateListeners = new CopyOnWriteArrayList<>();
     private final HubMetrics metrics;
     private final HubLoop loop;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private AgentHub(HubConfig config, MeterRegistry meters) throws IOException {
         this.config = config;
@@ -139,6 +151,9 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         loop.stop();
         complete(pending.failAll("the hub closed"));
         events.shutdown();
@@ -323,6 +338,9 @@ public final class AgentHub implements AgentDirectory, AutoCloseable {
         router.setRouterMandatory(true);
         router.setRouterHandover(true);
         router.setMaxMsgSize(config.maxMessageBytes() + 1024L);
+        router.setHandshakeIvl(HANDSHAKE_TIMEOUT_MS);
+        router.setSndHWM(HIGH_WATER_MARK);
+        router.setRcvHWM(HIGH_WATER_MARK);
         router.setZAPDomain("weightlift");
         router.setCurveServer(true);
         router.setCurveSecretKey(config.keys().serverSecret());

@@ -1,11 +1,10 @@
 package dev.weightlift.operator.hub;
 
+import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.protocol.CurveKeys;
 import dev.weightlift.protocol.MessageCodec;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -19,8 +18,6 @@ public record HubConfig(
         Duration agentTimeout,
         int maxMessageBytes) {
 
-    public static final String DEFAULT_BIND = "tcp://*:7100";
-    public static final String DEFAULT_CURVE_DIR = "/etc/weightlift/curve";
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
     public static final Duration DEFAULT_AGENT_TIMEOUT = Duration.ofSeconds(5);
 
@@ -41,11 +38,9 @@ public record HubConfig(
                 MessageCodec.DEFAULT_MAX_MESSAGE_BYTES);
     }
 
-    /** {@code WEIGHTLIFT_HUB_BIND} and the keys in {@code WEIGHTLIFT_CURVE_DIR} (runtime contract). */
-    public static HubConfig fromEnvironment(Map<String, String> env) throws IOException {
-        String bind = env.getOrDefault("WEIGHTLIFT_HUB_BIND", DEFAULT_BIND);
-        Path curveDir = Path.of(env.getOrDefault("WEIGHTLIFT_CURVE_DIR", DEFAULT_CURVE_DIR));
-        return of(bind.isBlank() ? DEFAULT_BIND : bind, CurveKeys.loadHub(curveDir));
+    /** The hub of the operator's configuration ({@code WEIGHTLIFT_HUB_BIND}, keys in {@code WEIGHTLIFT_CURVE_DIR}). */
+    public static HubConfig of(OperatorConfig config) throws IOException {
+        return of(config.hubBind(), CurveKeys.loadHub(config.curveDir()));
     }
 
     public HubConfig withTimings(Duration heartbeat, Duration timeout) {

@@ -118,35 +118,41 @@ final class HubLoop implements Runnable {
         }
     }
 
+    /**
+     * Reads every socket on every pass, not only those the poller flags: a ZeroMQ socket's readiness is
+     * edge-triggered, and a missed edge must cost one pass, never a stalled handshake.
+     */
     private void loop(ZMQ.Socket zap) {
         ZMQ.Poller poller = context.createPoller(3);
-        int routerIn = poller.register(router, ZMQ.Poller.POLLIN);
-        int zapIn = poller.register(zap, ZMQ.Poller.POLLIN);
-        int wakeIn = poller.register(commands.wakeChannel(), ZMQ.Poller.POLLIN);
+        poller.register(router, ZMQ.Poller.POLLIN);
+        poller.register(zap, ZMQ.Poller.POLLIN);
+        poller.register(commands.wakeChannel(), ZMQ.Poller.POLLIN);
         long heartbeatNanos = config.heartbeatInterval().toNanos();
         long nextHeartbeat = System.nanoTime() + heartbeatNanos;
         try {
             while (running) {
                 long waitMs = Math.max(1, Math.min(MAX_WAIT_MS, (nextHeartbeat - System.nanoTime()) / 1_000_000));
                 poller.poll(waitMs);
-                if (poller.pollin(wakeIn)) {
-                    commands.runAll();
-                }
-                if (poller.pollin(zapIn)) {
-                    answerZap(zap);
-                }
-                if (poller.pollin(routerIn)) {
-                    receiveAll();
-                }
+                commands.runAll();
+                answerZap(zap);
+                receiveAll();
                 if (System.nanoTime() - nextHeartbeat >= 0) {
-                    hub.onHeartbeatTick();
                     nextHeartbeat = System.nanoTime() + heartbeatNanos;
+                    tick(hub::onHeartbeatTick);
                 } else {
-                    hub.onExpiryTick();
+                    tick(hub::onExpiryTick);
                 }
             }
         } finally {
             poller.close();
+        }
+    }
+
+    private static void tick(Runnable tick) {
+        try {
+            tick.run();
+        } catch (RuntimeException e) {
+            LOG.error("hub timer work failed; the hub carries on", e);
         }
     }
 
@@ -160,6 +166,8 @@ final class HubLoop implements Runnable {
                     continue;
                 }
                 hub.onFrame(node, message.pop().getData());
+            } catch (RuntimeException e) {
+                LOG.error("handling a message failed; the hub carries on", e);
             } finally {
                 message.destroy();
             }
@@ -181,7 +189,7 @@ final class HubLoop implements Runnable {
         for (ZMQ.Socket socket : new ZMQ.Socket[] {router, zap}) {
             if (socket != null) {
                 try {
-                    context.destroySocket(socket);
+                    socket.close();
                 } catch (ZMQException e) {
                     LOG.debug("closing a hub socket", e);
                 }

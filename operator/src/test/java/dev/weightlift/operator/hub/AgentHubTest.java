@@ -1,11 +1,14 @@
 package dev.weightlift.operator.hub;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.protocol.Ack;
 import dev.weightlift.protocol.CheckpointLoaded;
 import dev.weightlift.protocol.CurveKeys;
@@ -22,6 +25,7 @@ import dev.weightlift.protocol.TargetOutcome;
 import dev.weightlift.protocol.UpdateProgress;
 import dev.weightlift.protocol.UpdateResult;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,7 +78,8 @@ class AgentHubTest {
         try (FakeAgent agent = registered("node-a", "s1")) {
             AgentInfo info = hub.agent("node-a").orElseThrow();
             assertEquals("host", info.backend());
-            assertEquals(List.of("GPU-0-of-x", "GPU-1-of-x"), info.gpus().stream().map(g -> g.uuid()).toList());
+            assertEquals(List.of("GPU-0-of-x", "GPU-1-of-x"), info.gpuUuids());
+            assertEquals(Map.of("inference/vllm-0", List.of("GPU-0-of-x", "GPU-1-of-x")), info.gpusByPod());
             await(() -> changes.size() == 1, "JOINED change");
             assertEquals(AgentDirectory.ChangeKind.JOINED, changes.get(0).kind());
 
@@ -140,6 +145,7 @@ class AgentHubTest {
         try (FakeAgent agent = registered("node-a", "s1")) {
             CompletableFuture<Ack> release = hub.request("node-a", new ReleaseCheckpoint("llama", "6"),
                     Duration.ofMillis(200));
+            agent.receive(ReleaseCheckpoint.class, WAIT);
             AgentException error = failure(release);
             assertEquals(AgentException.Reason.TIMEOUT, error.reason());
             assertTrue(error.getMessage().contains("node-a did not answer ReleaseCheckpoint"), error.getMessage());
@@ -218,22 +224,50 @@ class AgentHubTest {
     }
 
     @Test
-    void connectionsWithoutTheAgentKeyAreRefused() throws Exception {
+    void connectionsWithAnotherKeyAreRefused() throws Exception {
         CurveKeys.generate(otherKeysDir);
         CurveKeys.AgentKeys other = CurveKeys.loadAgent(otherKeysDir);
         CurveKeys.AgentKeys wrongClientKey = new CurveKeys.AgentKeys(agentKeys.serverPublic(), other.agentPublic(),
                 other.agentSecret());
-        try (FakeAgent rogue = new FakeAgent("node-r", hub.endpoint(), wrongClientKey);
-             FakeAgent plain = new FakeAgent("node-p", hub.endpoint(), null)) {
+        try (FakeAgent rogue = new FakeAgent("node-r", hub.endpoint(), wrongClientKey)) {
             rogue.trySend(rogue.encode(rogue.registration("s1")));
-            plain.trySend(plain.encode(plain.registration("s1")));
             await(() -> counter("unauthorized") >= 1, "the wrong key refused by ZAP");
-            plain.awaitDisconnected(WAIT);
             rogue.awaitDisconnected(WAIT);
             try (FakeAgent good = registered("node-ok", "s1")) {
-                assertEquals(List.of("node-ok"), hub.agents().stream().map(AgentInfo::node).toList());
+                assertEquals(List.of(good.node), hub.agents().stream().map(AgentInfo::node).toList());
             }
         }
+    }
+
+    @Test
+    void plainConnectionsAreRefused() {
+        try (FakeAgent plain = new FakeAgent("node-p", hub.endpoint(), null)) {
+            plain.trySend(plain.encode(plain.registration("s1")));
+            plain.awaitDisconnected(WAIT);
+            try (FakeAgent good = registered("node-ok", "s1")) {
+                assertEquals(List.of(good.node), hub.agents().stream().map(AgentInfo::node).toList());
+            }
+        }
+    }
+
+    @Test
+    void aSecondHubOnTheSameEndpointFailsWithTheEndpointNamed() throws Exception {
+        IOException e = assertThrows(IOException.class,
+                () -> AgentHub.start(HubConfig.of(hub.endpoint(), CurveKeys.loadHub(keysDir)), meters));
+        assertTrue(e.getMessage().contains("cannot bind the agent hub at " + hub.endpoint()), e.getMessage());
+        try (FakeAgent agent = registered("node-a", "s1")) {
+            assertTrue(hub.agent(agent.node).isPresent(), "the first hub still serves");
+        }
+    }
+
+    @Test
+    void configurationComesFromTheOperatorConfiguration() throws Exception {
+        HubConfig config = HubConfig.of(OperatorConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", keysDir.toString())));
+        assertEquals("tcp://*:7100", config.bindEndpoint());
+        assertArrayEquals(agentKeys.agentPublic(), config.keys().agentPublic());
+        IOException missing = assertThrows(IOException.class, () -> HubConfig.of(
+                OperatorConfig.fromEnvironment(Map.of("WEIGHTLIFT_CURVE_DIR", otherKeysDir.toString()))));
+        assertTrue(missing.getMessage().contains("server.public is missing"), missing.getMessage());
     }
 
     private FakeAgent registered(String node, String session) {

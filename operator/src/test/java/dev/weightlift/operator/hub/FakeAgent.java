@@ -2,6 +2,7 @@ package dev.weightlift.operator.hub;
 
 import dev.weightlift.protocol.AgentState;
 import dev.weightlift.protocol.CurveKeys;
+import dev.weightlift.protocol.EngineInfo;
 import dev.weightlift.protocol.Envelope;
 import dev.weightlift.protocol.GpuInfo;
 import dev.weightlift.protocol.Message;
@@ -15,13 +16,14 @@ import java.util.List;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
+import org.zeromq.ZMonitor;
 
 /** A bare DEALER speaking the protocol by hand, so hub tests control every frame (and can misbehave). */
 final class FakeAgent implements AutoCloseable {
 
     private final ZContext context = new ZContext(1);
     private final ZMQ.Socket socket;
-    private final ZMQ.Socket monitor;
+    private final ZMonitor monitor;
     private final MessageCodec codec = new MessageCodec();
     final String node;
 
@@ -30,31 +32,30 @@ final class FakeAgent implements AutoCloseable {
         this.node = node;
         socket = context.createSocket(SocketType.DEALER);
         socket.setLinger(0);
+        socket.setHandshakeIvl(AgentHub.HANDSHAKE_TIMEOUT_MS);
         socket.setIdentity(node.getBytes(StandardCharsets.UTF_8));
         if (keys != null) {
             socket.setCurveServerKey(keys.serverPublic());
             socket.setCurvePublicKey(keys.agentPublic());
             socket.setCurveSecretKey(keys.agentSecret());
         }
-        String monitorEndpoint = "inproc://fake-agent-monitor";
-        socket.monitor(monitorEndpoint, ZMQ.EVENT_DISCONNECTED);
-        monitor = context.createSocket(SocketType.PAIR);
-        monitor.connect(monitorEndpoint);
+        monitor = new ZMonitor(context, socket).add(ZMonitor.Event.DISCONNECTED).start();
         socket.connect(endpoint);
     }
 
     /** Waits until the hub drops this connection (what a refused handshake looks like from the client). */
     void awaitDisconnected(Duration deadline) {
-        monitor.setReceiveTimeOut((int) deadline.toMillis());
-        ZMQ.Event event = ZMQ.Event.recv(monitor);
-        if (event == null || event.getEvent() != ZMQ.EVENT_DISCONNECTED) {
+        ZMonitor.ZEvent event = monitor.nextEvent((int) deadline.toMillis());
+        if (event == null || event.type != ZMonitor.Event.DISCONNECTED) {
             throw new AssertionError("fake agent " + node + " was not disconnected within " + deadline);
         }
     }
 
     static AgentState state(long freeMemory) {
         return new AgentState(List.of(new GpuInfo(0, "GPU-0-of-x", 80L << 30, freeMemory),
-                new GpuInfo(1, "GPU-1-of-x", 80L << 30, freeMemory)), List.of(), List.of(), 0, 1L << 30);
+                new GpuInfo(1, "GPU-1-of-x", 80L << 30, freeMemory)), List.of(),
+                List.of(new EngineInfo("inference", "vllm-0", List.of("GPU-0-of-x", "GPU-1-of-x"))), List.of(), 0,
+                1L << 30);
     }
 
     Register registration(String session) {
@@ -111,6 +112,7 @@ final class FakeAgent implements AutoCloseable {
 
     @Override
     public void close() {
+        monitor.close();
         context.close();
     }
 }
