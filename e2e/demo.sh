@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${WEIGHTLIFT_PYTHON:-/usr/bin/python3}
 echo "demo: building (mvn -q -DskipTests package)"
-mvn -B -q -DskipTests -pl e2e -am package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+mvn -B -q -Dstyle.color=never -DskipTests -pl e2e -am package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 work=$(mktemp -d "${TMPDIR:-/tmp}/weightlift-demo.XXXXXX")
 echo "demo: work directory $work"
 exec java -Xmx768m -XX:+UseSerialGC -Dweightlift.log.file="$work/operator.log" \
