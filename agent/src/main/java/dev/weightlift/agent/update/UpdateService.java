@@ -83,8 +83,12 @@ public final class UpdateService implements StatusSources, AutoCloseable {
         EngineChannelServer engines = EngineChannelServer.start(ChannelServerConfig.unixSocket(env.socketDir())
                 .withSocketMode(String.format(Locale.ROOT, "%04o", env.socketMode())).withSocketGroup(env.socketGroup().orElse(null)));
         NodePipeline pipeline = new NodePipeline(new PipelineMetrics(agent.meters()));
-        UpdateService service = new UpdateService(agent.backend(), store, engines, pipeline,
-                CollectiveFactory.tcpMesh("0.0.0.0", env.hostIp()));
+        CollectiveFactory collectives = agent.backend().name().equals("host") ? CollectiveFactory.tcpMesh("0.0.0.0", env.hostIp())
+                : update -> {
+                    throw new IOException("update " + update + ": the " + agent.backend().name()
+                            + " backend's collective (NCCL) is not wired into the Broadcast flow yet");
+                };
+        UpdateService service = new UpdateService(agent.backend(), store, engines, pipeline, collectives);
         service.owned.add(pipeline);
         service.owned.add(engines);
         service.owned.add(store);
