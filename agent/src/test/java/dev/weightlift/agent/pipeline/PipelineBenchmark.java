@@ -7,6 +7,7 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.engine.nativeprotocol.NativeConnector;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import dev.weightlift.agent.store.HostStore;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ public final class PipelineBenchmark {
                             double bound = memcpy(checkpoint.region(), target);
                             double twoThreads = memcpyOnTwoThreads(checkpoint.region(), target);
                             String version = "r" + round + "-" + schedule.getKey().replaceAll("[^a-z]+", "-");
-                            InstanceUpdate update = new InstanceUpdate(server, pipelines.get(schedule.getKey()));
+                            InstanceUpdate update = new InstanceUpdate(new NativeConnector(server), pipelines.get(schedule.getKey()));
                             PipelineResult r = update.run("bench/" + version, version, trigger,
                                     List.of(new InstanceUpdate.GpuPart(gpu, null, buckets)), schedule.getValue(),
                                     Duration.ofMinutes(5)).get(0);

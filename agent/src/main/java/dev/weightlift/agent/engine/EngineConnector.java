@@ -1,0 +1,29 @@
+package dev.weightlift.agent.engine;
+
+import dev.weightlift.agent.device.Gpu;
+import dev.weightlift.agent.engine.trigger.TriggerRequest;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How one engine protocol reaches the workers of an update on this node: it opens a {@link WorkerChannel}
+ * per GPU and says what the engine's trigger must carry so that every worker finds its channel.
+ * Native: channels registered on the agent's channel server by update id and GPU UUID, the trigger carries
+ * the server's endpoint. Checkpoint-engine: one bound ZMQ socket per GPU, the trigger carries their addresses.
+ */
+public interface EngineConnector {
+
+    EngineProtocol protocol();
+
+    /** Whether the protocol carries a checksum per bucket ({@code verify: Checksum}). */
+    boolean carriesChecksums();
+
+    /**
+     * Opens one channel per GPU of {@code gpus}, in that order; the caller closes them. Throws naming the
+     * problem when this agent cannot serve the protocol (e.g. checkpoint-engine on the host backend).
+     */
+    List<WorkerChannel> open(String update, List<Gpu> gpus) throws EngineException;
+
+    /** What the trigger hands the engine so that the workers of {@code channels} connect to them. */
+    TriggerRequest request(String update, String version, List<WorkerChannel> channels, Duration timeout);
+}
