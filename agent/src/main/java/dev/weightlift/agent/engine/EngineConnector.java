@@ -4,6 +4,7 @@ import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.engine.trigger.TriggerRequest;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How one engine protocol reaches the workers of an update on this node: it opens a {@link WorkerChannel}
@@ -24,6 +25,15 @@ public interface EngineConnector {
      */
     List<WorkerChannel> open(String update, List<Gpu> gpus) throws EngineException;
 
-    /** What the trigger hands the engine so that the workers of {@code channels} connect to them. */
-    TriggerRequest request(String update, String version, List<WorkerChannel> channels, Duration timeout);
+    /**
+     * What another node's trigger needs to reach {@code channels} (GPU UUID → address): the checkpoint-engine
+     * protocol's socket addresses; empty for the native protocol, whose workers find their own node's agent.
+     */
+    Map<String, String> workerAddresses(List<WorkerChannel> channels);
+
+    /**
+     * What the trigger hands the engine so that every worker of the instance connects: {@code workerAddresses}
+     * holds those of every GPU of the instance (this node's and other nodes'), where the protocol uses them.
+     */
+    TriggerRequest request(String update, String version, Map<String, String> workerAddresses, Duration timeout);
 }

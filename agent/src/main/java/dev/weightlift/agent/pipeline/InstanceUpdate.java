@@ -6,9 +6,12 @@ import dev.weightlift.agent.engine.EngineConnector;
 import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.WorkerChannel;
 import dev.weightlift.agent.engine.trigger.EngineTrigger;
+import dev.weightlift.agent.engine.trigger.TriggerRequest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -39,30 +42,71 @@ public final class InstanceUpdate {
     }
 
     /**
-     * Runs the update. {@code trigger} may be null when another node triggers this instance; then only
-     * the pipeline runs. {@code timeout} bounds the whole update, readiness included. Buckets are checked
-     * (slot size; checksums only where the protocol carries them) before any channel is opened or the
-     * engine is called.
+     * Runs the update: {@link #prepare}, then {@link Prepared#run} with no other node's workers. {@code trigger}
+     * may be null when another node triggers this instance; then only the pipeline runs. {@code timeout}
+     * bounds the whole update, readiness included.
      */
     public List<PipelineResult> run(String update, String version, EngineTrigger trigger, List<GpuPart> parts,
             PipelineOptions options, Duration timeout) throws PipelineException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Prepared prepared = prepare(update, parts, options)) {
+            return prepared.run(version, trigger, Map.of(), timeout);
+        }
+    }
+
+    /**
+     * Checks the buckets (slot size; checksums only where the protocol carries them) and opens this node's
+     * channels, before any engine is called. For an instance whose GPUs span nodes under the
+     * checkpoint-engine protocol, each node prepares, the non-triggering nodes send
+     * {@link Prepared#workerAddresses()} to the triggering one, and every node then runs.
+     */
+    public Prepared prepare(String update, List<GpuPart> parts, PipelineOptions options) throws PipelineException {
         validate(update, parts, options);
-        List<WorkerChannel> channels;
         try {
-            channels = connector.open(update, parts.stream().map(GpuPart::gpu).toList());
+            return new Prepared(update, parts, options, connector.open(update, parts.stream().map(GpuPart::gpu).toList()));
         } catch (EngineException e) {
             throw new PipelineException(e.getMessage(), e);
         }
-        Cancellation cancellation = new Cancellation();
-        try {
+    }
+
+    /** An update whose channels are open on this node; closing it closes them. Runs once. */
+    public final class Prepared implements AutoCloseable {
+
+        private final String update;
+        private final List<GpuPart> parts;
+        private final PipelineOptions options;
+        private final List<WorkerChannel> channels;
+
+        private Prepared(String update, List<GpuPart> parts, PipelineOptions options, List<WorkerChannel> channels) {
+            this.update = update;
+            this.parts = List.copyOf(parts);
+            this.options = options;
+            this.channels = channels;
+        }
+
+        /** GPU UUID → the address the engine's trigger must carry for this node's GPUs (empty for the native protocol). */
+        public Map<String, String> workerAddresses() {
+            return connector.workerAddresses(channels);
+        }
+
+        /**
+         * Triggers the engine (when {@code trigger} is not null; {@code remoteWorkers}: the
+         * {@link #workerAddresses()} of the instance's other nodes), runs this node's pipeline, and waits for the
+         * engine's answer. A failing trigger cancels the pipeline at once and its message is part of the error.
+         */
+        public List<PipelineResult> run(String version, EngineTrigger trigger, Map<String, String> remoteWorkers,
+                Duration timeout) throws PipelineException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            Cancellation cancellation = new Cancellation();
             List<GpuAssignment> assignments = new ArrayList<>();
             for (int i = 0; i < parts.size(); i++) {
                 GpuPart part = parts.get(i);
                 assignments.add(new GpuAssignment(part.gpu(), channels.get(i), part.collective(), part.buckets(), options));
             }
+            Map<String, String> workers = new LinkedHashMap<>(workerAddresses());
+            workers.putAll(remoteWorkers);
             CompletableFuture<String> engine = trigger == null ? null
-                    : start(trigger, update, version, remaining(deadline), cancellation, channels);
+                    : start(trigger, update, connector.request(update, version, workers, remaining(deadline)),
+                            cancellation, channels);
             List<PipelineResult> results;
             try {
                 results = pipeline.run(update, version, assignments, cancellation, remaining(deadline));
@@ -74,7 +118,10 @@ public final class InstanceUpdate {
                 awaitEngine(engine, update, remaining(deadline));
             }
             return results;
-        } finally {
+        }
+
+        @Override
+        public void close() {
             channels.forEach(WorkerChannel::close);
         }
     }
@@ -94,14 +141,14 @@ public final class InstanceUpdate {
         }
     }
 
-    private CompletableFuture<String> start(EngineTrigger trigger, String update, String version, Duration timeout,
+    private static CompletableFuture<String> start(EngineTrigger trigger, String update, TriggerRequest request,
             Cancellation cancellation, List<WorkerChannel> channels) throws PipelineException {
         try {
-            trigger.awaitReady(timeout);
+            trigger.awaitReady(request.timeout());
         } catch (EngineException e) {
             throw new PipelineException("update " + update + ": " + e.getMessage(), e);
         }
-        CompletableFuture<String> engine = trigger.start(connector.request(update, version, channels, timeout));
+        CompletableFuture<String> engine = trigger.start(request);
         cancellation.engineCall(engine);
         engine.whenComplete((body, error) -> {
             if (error != null) {

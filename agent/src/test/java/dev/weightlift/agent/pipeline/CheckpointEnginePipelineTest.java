@@ -37,7 +37,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -152,6 +155,37 @@ class CheckpointEnginePipelineTest {
     }
 
     @Test
+    void anInstanceAcrossTwoNodesIsTriggeredOnceWithTheWorkerAddressesOfBoth() throws Exception {
+        List<PipelineBucket> buckets = checkpoint.buckets(SLOT, false);
+        List<Gpu> gpus = ipcGpus();
+        PipelineOptions options = options();
+        CheckpointEngineConnector connector = new CheckpointEngineConnector(zmq, "127.0.0.1", "cuda");
+        // Two agents, one GPU each, sharing the host backend: node B does not trigger, node A does.
+        try (NodePipeline nodeB = new NodePipeline(PipelineMetrics.unregistered());
+                InstanceUpdate.Prepared onB = new InstanceUpdate(connector, nodeB)
+                        .prepare("default/wu/1", List.of(new InstanceUpdate.GpuPart(gpus.get(1), null, buckets)), options);
+                InstanceUpdate.Prepared onA = new InstanceUpdate(connector, nodePipeline)
+                        .prepare("default/wu/1", List.of(new InstanceUpdate.GpuPart(gpus.get(0), null, buckets)), options)) {
+            Map<String, String> fromB = onB.workerAddresses();
+            assertEquals(List.of(gpus.get(1).uuid()), List.copyOf(fromB.keySet()));
+            CompletableFuture<List<PipelineResult>> resultB = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return onB.run("step-1", null, Map.of(), TIMEOUT);
+                } catch (PipelineException e) {
+                    throw new CompletionException(e);
+                }
+            });
+            List<PipelineResult> resultA = onA.run("step-1", trigger(), fromB, TIMEOUT);
+            assertEquals(buckets.size(), resultA.get(0).buckets());
+            assertEquals(buckets.size(), resultB.get(60, TimeUnit.SECONDS).get(0).buckets());
+        }
+        assertEquals(1, updateCalls.get());
+        for (Gpu gpu : backend.gpus()) {
+            assertEquals("post_hook", events(gpu).get(events(gpu).size() - 1).get("kind").asText(), gpu.uuid());
+        }
+    }
+
+    @Test
     void afterAWorkerErrorTheBufferStaysMappedUntilTheEnginesCallHasReturned() throws Exception {
         workerFlags = new String[] {"--fail-bucket", "1"};
         List<PipelineBucket> buckets = checkpoint.buckets(SLOT, false);
@@ -167,14 +201,19 @@ class CheckpointEnginePipelineTest {
 
     private List<PipelineResult> update(String backendName, List<Gpu> gpus, List<PipelineBucket> buckets)
             throws PipelineException {
-        EngineTrigger trigger = EngineTriggers.create(EngineType.SGLANG, EngineProtocol.CHECKPOINT_ENGINE, "127.0.0.1",
-                sglang.getAddress().getPort(), null);
         List<InstanceUpdate.GpuPart> parts = gpus.stream().map(gpu -> new InstanceUpdate.GpuPart(gpu, null, buckets)).toList();
-        PipelineOptions options = PipelineOptions.defaults(SLOT)
-                .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20), Duration.ofSeconds(20))
-                .withAbortGrace(Duration.ofSeconds(30));
         return new InstanceUpdate(new CheckpointEngineConnector(zmq, "127.0.0.1", backendName), nodePipeline)
-                .run("default/wu/1", "step-1", trigger, parts, options, TIMEOUT);
+                .run("default/wu/1", "step-1", trigger(), parts, options(), TIMEOUT);
+    }
+
+    private EngineTrigger trigger() {
+        return EngineTriggers.create(EngineType.SGLANG, EngineProtocol.CHECKPOINT_ENGINE, "127.0.0.1",
+                sglang.getAddress().getPort(), null);
+    }
+
+    private static PipelineOptions options() {
+        return PipelineOptions.defaults(SLOT).withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20),
+                Duration.ofSeconds(20)).withAbortGrace(Duration.ofSeconds(30));
     }
 
     /** SGLang's handler, shrunk: one checkpoint-engine worker per GPU, answered when all have left their loop. */
@@ -184,6 +223,9 @@ class CheckpointEnginePipelineTest {
         List<Process> workers = new ArrayList<>();
         List<Path> outputs = new ArrayList<>();
         for (Gpu gpu : backend.gpus()) {
+            if (!handles.has(gpu.uuid())) {
+                continue;
+            }
             Path out = dir.resolve("worker-" + gpu.index() + ".out");
             List<String> args = new ArrayList<>(List.of(handles.get(gpu.uuid()).asText(), String.valueOf(gpu.index()),
                     dir.resolve("events-" + gpu.index() + ".jsonl").toString()));

@@ -62,11 +62,16 @@ public final class CheckpointEngineConnector implements EngineConnector {
     }
 
     @Override
-    public TriggerRequest request(String update, String version, List<WorkerChannel> channels, Duration timeout) {
+    public Map<String, String> workerAddresses(List<WorkerChannel> channels) {
         Map<String, String> addresses = new LinkedHashMap<>();
         for (WorkerChannel channel : channels) {
             addresses.put(channel.gpuUuid(), ((CheckpointEngineChannel) channel).address());
         }
-        return TriggerRequest.checkpointEngine(addresses, update, version, timeout);
+        return addresses;
+    }
+
+    @Override
+    public TriggerRequest request(String update, String version, Map<String, String> workerAddresses, Duration timeout) {
+        return TriggerRequest.checkpointEngine(workerAddresses, update, version, timeout);
     }
 }

@@ -9,6 +9,7 @@ import dev.weightlift.agent.engine.trigger.TriggerRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** The native protocol's {@link EngineConnector}: channels expected on the agent's {@link EngineChannelServer}. */
 public final class NativeConnector implements EngineConnector {
@@ -50,7 +51,12 @@ public final class NativeConnector implements EngineConnector {
     }
 
     @Override
-    public TriggerRequest request(String update, String version, List<WorkerChannel> channels, Duration timeout) {
+    public Map<String, String> workerAddresses(List<WorkerChannel> channels) {
+        return Map.of();
+    }
+
+    @Override
+    public TriggerRequest request(String update, String version, Map<String, String> workerAddresses, Duration timeout) {
         return TriggerRequest.nativeProtocol(server.endpoint(), update, version, timeout);
     }
 }

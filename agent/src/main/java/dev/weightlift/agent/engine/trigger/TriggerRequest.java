@@ -31,13 +31,6 @@ public record TriggerRequest(String update, String version, Duration timeout, St
         return new TriggerRequest(update, version, timeout, null, workerAddresses);
     }
 
-    /** This request with more workers (another node's GPUs of a multi-node instance). */
-    public TriggerRequest withWorkers(Map<String, String> more) {
-        Map<String, String> all = new java.util.LinkedHashMap<>(workerAddresses);
-        all.putAll(more);
-        return new TriggerRequest(update, version, timeout, endpoint, all);
-    }
-
     String requireEndpoint(String trigger) {
         if (endpoint == null) {
             throw new IllegalArgumentException(trigger + " speaks the native protocol; the request has no endpoint");

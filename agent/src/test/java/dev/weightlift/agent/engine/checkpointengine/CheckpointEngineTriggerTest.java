@@ -130,7 +130,7 @@ class CheckpointEngineTriggerTest {
         answer("/v1/load", 200, "{\"success\": true, \"message\": \"ok\"}");
         EngineTrigger custom = EngineTriggers.create(EngineType.SGLANG, EngineProtocol.CHECKPOINT_ENGINE, http("SGLang"),
                 "/v1/load");
-        custom.start(request(Map.of(GPU, "tcp://10.0.0.7:1"), "v", STEP).withWorkers(Map.of("GPU-b", "tcp://10.0.0.8:2")))
+        custom.start(request(Map.of(GPU, "tcp://10.0.0.7:1", "GPU-b", "tcp://10.0.0.8:2"), "v", STEP))
                 .get(20, TimeUnit.SECONDS);
         assertEquals(JSON.readTree("{\"" + GPU + "\": \"tcp://10.0.0.7:1\", \"GPU-b\": \"tcp://10.0.0.8:2\"}"),
                 received.get().get("zmq_handles"));
