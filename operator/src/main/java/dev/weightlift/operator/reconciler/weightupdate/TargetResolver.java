@@ -67,14 +67,16 @@ public final class TargetResolver {
                 targets.size() + " of " + pods.size() + " pods matching " + selector + " take part");
     }
 
-    static boolean canTakeUpdate(Pod pod) {
+    /** Running on a node with all containers ready and not terminating. */
+    public static boolean canTakeUpdate(Pod pod) {
         return pod.getMetadata().getDeletionTimestamp() == null
                 && pod.getSpec() != null && pod.getSpec().getNodeName() != null
                 && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())
                 && hasTrueCondition(pod, "ContainersReady");
     }
 
-    private static String describe(Pod pod) {
+    /** Where a pod stands, e.g. {@code Pending}, {@code terminating}, {@code Running, containers not ready}. */
+    public static String describe(Pod pod) {
         if (pod.getMetadata().getDeletionTimestamp() != null) {
             return "terminating";
         }
