@@ -66,6 +66,8 @@ public final class ScaleUps {
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     /** Failed scale-ups waiting for their next attempt, by update, then pod UID. */
     private final Map<ResourceID, Map<String, Failure>> failures = new ConcurrentHashMap<>();
+    /** The status entries of pods filled by scale-up (saying how), by update, then pod UID. */
+    private final Map<ResourceID, Map<String, PodResult>> filled = new ConcurrentHashMap<>();
 
     private record Failure(int attempts, Instant retryAt, String message) {
     }
@@ -173,8 +175,10 @@ public final class ScaleUps {
         List<Decision> decisions = ScaleUpRules.decide(update, selected, peers);
         Map<String, Decision> byName = decisions.stream().collect(Collectors.toMap(Decision::name, d -> d));
         Map<String, Failure> failed = failures.computeIfAbsent(id, k -> new ConcurrentHashMap<>());
+        Map<String, PodResult> fills = filled.computeIfAbsent(id, k -> new ConcurrentHashMap<>());
         Set<String> uids = selected.stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet());
         failed.keySet().retainAll(uids);
+        fills.keySet().retainAll(uids);
 
         Map<String, PodResult> ended = new HashMap<>();
         for (Run run : runsOf(id)) {
@@ -191,7 +195,7 @@ public final class ScaleUps {
                 run.execution.cancel("deadline passed");
             }
             if (run.result != null) {
-                ended.put(run.pod(), ended(update, run, failed, now));
+                ended.put(run.pod(), ended(update, run, failed, fills, now));
                 runs.remove(run.key(), run);
             }
         }
@@ -206,11 +210,12 @@ public final class ScaleUps {
             PodResult entry = ended.get(name);
             if (entry == null) {
                 entry = switch (decision.need()) {
-                    case HOLDS -> ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Updated, version, null);
+                    case HOLDS -> fills.getOrDefault(pod.getMetadata().getUid(),
+                            ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Updated, version, null));
                     case TAKEN_OVER -> ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Skipped, null, decision.detail());
                     case NOT_READY -> ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Pending, null,
                             "waiting for the pod: " + decision.detail());
-                    case SCALE_UP -> scaleUp(update, id, pod, failed, schedule);
+                    case SCALE_UP -> scaleUp(update, id, pod, failed, fills, schedule);
                 };
             }
             pods.add(entry);
@@ -227,6 +232,7 @@ public final class ScaleUps {
     public void cancel(ResourceID update, String reason) {
         runsOf(update).forEach(run -> run.cancel(reason));
         failures.remove(update);
+        filled.remove(update);
     }
 
     /**
@@ -270,7 +276,7 @@ public final class ScaleUps {
     }
 
     /** Records a finished scale-up: marks the pod on success, schedules the next attempt on failure. */
-    private PodResult ended(WeightUpdate update, Run run, Map<String, Failure> failed, Instant now) {
+    private PodResult ended(WeightUpdate update, Run run, Map<String, Failure> failed, Map<String, PodResult> fills, Instant now) {
         ExecutionResult result = run.result;
         Target target = run.request.target();
         String version = run.request.version();
@@ -288,7 +294,9 @@ public final class ScaleUps {
                     + " in " + took.toMillis() + " ms");
             LOG.info("scale-up succeeded pod={} node={} fromSource={} millis={}", target.pod(), target.node(), run.request.fromSource(),
                     took.toMillis());
-            return ScaleUpStatus.entry(target.pod(), target.node(), target.gpus(), PodResult.State.Updated, version, how);
+            PodResult entry = ScaleUpStatus.entry(target.pod(), target.node(), target.gpus(), PodResult.State.Updated, version, how);
+            fills.put(target.uid(), entry);
+            return entry;
         }
         String detail = result.failedPods().getOrDefault(target.pod(), result.message());
         Failure previous = failed.get(target.uid());
@@ -304,7 +312,8 @@ public final class ScaleUps {
     }
 
     /** A pod that lacks the version: in flight, waiting (retry, agent, engine), or started now. */
-    private PodResult scaleUp(WeightUpdate update, ResourceID id, Pod pod, Map<String, Failure> failed, Schedule schedule) {
+    private PodResult scaleUp(WeightUpdate update, ResourceID id, Pod pod, Map<String, Failure> failed, Map<String, PodResult> fills,
+            Schedule schedule) {
         String namespace = pod.getMetadata().getNamespace();
         String name = pod.getMetadata().getName();
         String uid = pod.getMetadata().getUid();
@@ -335,17 +344,17 @@ public final class ScaleUps {
             return ScaleUpStatus.entry(name, node, target.gpus(), PodResult.State.Pending, null, "the pod is gone or was replaced");
         }
         if (version.equals(ScaleUpRules.versionOf(live))) {
-            return ScaleUpStatus.entry(name, node, target.gpus(), PodResult.State.Updated, version, null);
+            return fills.getOrDefault(uid, ScaleUpStatus.entry(name, node, target.gpus(), PodResult.State.Updated, version, null));
         }
         EngineProbe.Health health = config.probe().probe(target, update.getSpec().getEngine());
         if (!health.up()) {
             schedule.poll();
             return ScaleUpStatus.entry(name, node, target.gpus(), PodResult.State.Pending, null, "waiting for the engine: " + health.detail());
         }
-        return start(update, id, target, failed);
+        return start(update, id, target, failed, fills);
     }
 
-    private PodResult start(WeightUpdate update, ResourceID id, Target target, Map<String, Failure> failed) {
+    private PodResult start(WeightUpdate update, ResourceID id, Target target, Map<String, Failure> failed, Map<String, PodResult> fills) {
         HeldVersion held = new HeldVersion(update.getSpec().getCheckpoint().getName(), update.getSpec().getCheckpoint().getVersion());
         List<String> holders = agents.agents().stream().filter(a -> a.holds(held)).map(AgentInfo::node).sorted().toList();
         ScaleUpRequest request = new ScaleUpRequest(update, target, holders);
@@ -356,7 +365,7 @@ public final class ScaleUps {
         } catch (RuntimeException e) {
             runs.remove(run.key(), run);
             run.finished(ExecutionResult.failed("ExecutorError", "could not start: " + e.getMessage(), Map.of()));
-            return ended(update, run, failed, clock.instant());
+            return ended(update, run, failed, fills, clock.instant());
         }
         LOG.info("scale-up started pod={} node={} holders={} fromSource={}", target.pod(), target.node(), holders, request.fromSource());
         events.normal(update, "ScaleUpStarted", "pod " + target.pod() + " on node " + target.node() + ": version " + request.version()
