@@ -12,6 +12,7 @@ import dev.weightlift.operator.reconciler.weightupdate.ExecutionResult;
 import dev.weightlift.operator.reconciler.weightupdate.HeldVersion;
 import dev.weightlift.operator.reconciler.weightupdate.PodMarker;
 import dev.weightlift.operator.reconciler.weightupdate.Target;
+import dev.weightlift.operator.reconciler.weightupdate.TargetResolver;
 import dev.weightlift.operator.reconciler.weightupdate.UpdateExecutor;
 import dev.weightlift.operator.status.ConditionFactory;
 import dev.weightlift.operator.status.EventRecorder;
@@ -207,8 +208,12 @@ public final class ScaleUps {
             Pod pod = decision.pod();
             String name = decision.name();
             String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+            Run inFlight = runs.get(pod.getMetadata().getNamespace() + "/" + name);
             PodResult entry = ended.get(name);
-            if (entry == null) {
+            if (entry == null && inFlight != null && inFlight.update.equals(id)) {
+                entry = ScaleUpStatus.entry(name, node, inFlight.request.target().gpus(), PodResult.State.Updating, null,
+                        "filling " + inFlight.how());
+            } else if (entry == null) {
                 entry = switch (decision.need()) {
                     case HOLDS -> fills.getOrDefault(pod.getMetadata().getUid(),
                             ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Updated, version, null));
@@ -311,7 +316,7 @@ public final class ScaleUps {
         return ScaleUpStatus.entry(target.pod(), target.node(), target.gpus(), PodResult.State.Failed, null, message);
     }
 
-    /** A pod that lacks the version: in flight, waiting (retry, agent, engine), or started now. */
+    /** A pod that lacks the version and has no scale-up of this update in flight: waiting (retry, agent, engine) or started now. */
     private PodResult scaleUp(WeightUpdate update, ResourceID id, Pod pod, Map<String, Failure> failed, Map<String, PodResult> fills,
             Schedule schedule) {
         String namespace = pod.getMetadata().getNamespace();
@@ -319,9 +324,6 @@ public final class ScaleUps {
         String uid = pod.getMetadata().getUid();
         String node = pod.getSpec().getNodeName();
         Run current = runs.get(namespace + "/" + name);
-        if (current != null && current.update.equals(id)) {
-            return ScaleUpStatus.entry(name, node, current.request.target().gpus(), PodResult.State.Updating, null, "filling " + current.how());
-        }
         if (current != null) {
             current.cancel("the newer WeightUpdate " + id.getName() + " selects the pod");
             wake.accept(current.update);
@@ -337,7 +339,7 @@ public final class ScaleUps {
             return ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Pending, null,
                     "no Weightlift agent reports from node " + node + ": is the agent DaemonSet running there?");
         }
-        Target target = new Target(namespace, name, uid, node, pod.getStatus().getPodIP(), agent.get().gpusOf(namespace, name));
+        Target target = TargetResolver.target(namespace, pod, agent.get());
         String version = update.getSpec().getCheckpoint().getVersion();
         Pod live = podMarker.current(target);
         if (live == null) {

@@ -52,9 +52,9 @@ public final class TargetResolver {
                 results.add(podResult(pod, List.of(), PodResult.State.Pending, "no agent on node " + node));
                 continue;
             }
-            List<String> gpus = agent.get().gpusOf(namespace, name);
-            targets.add(new Target(namespace, name, pod.getMetadata().getUid(), node, pod.getStatus().getPodIP(), gpus));
-            results.add(podResult(pod, gpus, PodResult.State.Pending, null));
+            Target target = target(namespace, pod, agent.get());
+            targets.add(target);
+            results.add(podResult(pod, target.gpus(), PodResult.State.Pending, null));
         }
         if (!podsByMissingNode.isEmpty()) {
             List<String> parts = new ArrayList<>();
@@ -65,6 +65,13 @@ public final class TargetResolver {
         }
         return new Resolution.Resolved(targets, results,
                 targets.size() + " of " + pods.size() + " pods matching " + selector + " take part");
+    }
+
+    /** The target a running pod makes, served by {@code agent} (the agent of the pod's node). */
+    public static Target target(String namespace, Pod pod, AgentInfo agent) {
+        String name = pod.getMetadata().getName();
+        return new Target(namespace, name, pod.getMetadata().getUid(), pod.getSpec().getNodeName(), pod.getStatus().getPodIP(),
+                agent.gpusOf(namespace, name));
     }
 
     /** Running on a node with all containers ready and not terminating. */
