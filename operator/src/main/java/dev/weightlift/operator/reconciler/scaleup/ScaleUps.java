@@ -201,7 +201,7 @@ public final class ScaleUps {
             }
         }
 
-        Schedule schedule = new Schedule(now);
+        NextLook schedule = new NextLook(now, clock);
         List<PodResult> pods = new ArrayList<>();
         String version = update.getSpec().getCheckpoint().getVersion();
         for (Decision decision : decisions) {
@@ -225,7 +225,8 @@ public final class ScaleUps {
             }
             pods.add(entry);
         }
-        runsOf(id).forEach(schedule::inFlight);
+        Instant check = now.plus(RESCHEDULE);
+        runsOf(id).forEach(run -> schedule.at(run.deadline.isBefore(check) ? run.deadline.plusMillis(10) : check));
         statusWriter.write(update, statusFactory.status(update, pods));
         return schedule.control();
     }
@@ -318,7 +319,7 @@ public final class ScaleUps {
 
     /** A pod that lacks the version and has no scale-up of this update in flight: waiting (retry, agent, engine) or started now. */
     private PodResult scaleUp(WeightUpdate update, ResourceID id, Pod pod, Map<String, Failure> failed, Map<String, PodResult> fills,
-            Schedule schedule) {
+            NextLook schedule) {
         String namespace = pod.getMetadata().getNamespace();
         String name = pod.getMetadata().getName();
         String uid = pod.getMetadata().getUid();
@@ -329,13 +330,13 @@ public final class ScaleUps {
             wake.accept(current.update);
         }
         Failure failure = failed.get(uid);
-        if (failure != null && schedule.now.isBefore(failure.retryAt())) {
-            schedule.retryAt(failure.retryAt());
+        if (failure != null && schedule.now().isBefore(failure.retryAt())) {
+            schedule.at(failure.retryAt());
             return ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Failed, null, failure.message());
         }
         Optional<AgentInfo> agent = agents.agent(node);
         if (agent.isEmpty()) {
-            schedule.poll();
+            schedule.at(schedule.now().plus(config.probeInterval()));
             return ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Pending, null,
                     "no Weightlift agent reports from node " + node + ": is the agent DaemonSet running there?");
         }
@@ -350,7 +351,7 @@ public final class ScaleUps {
         }
         EngineProbe.Health health = config.probe().probe(target, update.getSpec().getEngine());
         if (!health.up()) {
-            schedule.poll();
+            schedule.at(schedule.now().plus(config.probeInterval()));
             return ScaleUpStatus.entry(name, node, target.gpus(), PodResult.State.Pending, null, "waiting for the engine: " + health.detail());
         }
         return start(update, id, target, failed, fills);
@@ -382,42 +383,5 @@ public final class ScaleUps {
     private static int timeoutSeconds(WeightUpdate update) {
         Integer timeout = update.getSpec().getTimeoutSeconds();
         return timeout == null ? 600 : timeout;
-    }
-
-    /** When the update wants to be looked at again. */
-    private final class Schedule {
-        final Instant now;
-        private Instant next;
-
-        Schedule(Instant now) {
-            this.now = now;
-        }
-
-        void poll() {
-            at(now.plus(config.probeInterval()));
-        }
-
-        void retryAt(Instant retry) {
-            at(retry);
-        }
-
-        void inFlight(Run run) {
-            Instant check = now.plus(RESCHEDULE);
-            at(run.deadline.isBefore(check) ? run.deadline.plusMillis(10) : check);
-        }
-
-        private void at(Instant when) {
-            if (next == null || when.isBefore(next)) {
-                next = when;
-            }
-        }
-
-        UpdateControl<WeightUpdate> control() {
-            if (next == null) {
-                return UpdateControl.noUpdate();
-            }
-            Duration wait = Duration.between(clock.instant(), next);
-            return UpdateControl.<WeightUpdate>noUpdate().rescheduleAfter(wait.isNegative() ? Duration.ofMillis(10) : wait);
-        }
     }
 }
