@@ -13,6 +13,7 @@ import dev.weightlift.operator.reconciler.weightupdate.HeldVersion;
 import dev.weightlift.operator.reconciler.weightupdate.PodMarker;
 import dev.weightlift.operator.reconciler.weightupdate.Target;
 import dev.weightlift.operator.reconciler.weightupdate.TargetResolver;
+import dev.weightlift.operator.reconciler.weightupdate.WeightUpdateReconciler;
 import dev.weightlift.operator.reconciler.weightupdate.UpdateExecutor;
 import dev.weightlift.operator.status.ConditionFactory;
 import dev.weightlift.operator.status.EventRecorder;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * update's reconciler (never concurrently for one update); executions report from any thread and wake it.
  *
  * <p>A failed scale-up is tried again after {@link ScaleUpConfig#retryAfter}; the update stays Succeeded and
- * Ready. In-flight scale-ups live in memory only: after an operator restart the pods still lack the version and
+ * Ready. A paused update starts no scale-up (those in flight go on). In-flight scale-ups live in memory only: after an operator restart the pods still lack the version and
  * are started again.
  */
 public final class ScaleUps {
@@ -333,6 +334,11 @@ public final class ScaleUps {
         if (failure != null && schedule.now().isBefore(failure.retryAt())) {
             schedule.at(failure.retryAt());
             return ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Failed, null, failure.message());
+        }
+        Map<String, String> annotations = update.getMetadata().getAnnotations();
+        if (annotations != null && "true".equals(annotations.get(WeightUpdateReconciler.PAUSED_ANNOTATION))) {
+            return ScaleUpStatus.entry(name, node, List.of(), PodResult.State.Pending, null,
+                    "not filled while the update is paused (annotation " + WeightUpdateReconciler.PAUSED_ANNOTATION + "=true)");
         }
         Optional<AgentInfo> agent = agents.agent(node);
         if (agent.isEmpty()) {

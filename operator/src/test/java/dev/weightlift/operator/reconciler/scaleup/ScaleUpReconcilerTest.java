@@ -19,6 +19,7 @@ import dev.weightlift.operator.WeightliftOperator;
 import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.operator.reconciler.weightupdate.ExecutionProgress;
 import dev.weightlift.operator.reconciler.weightupdate.ExecutionResult;
+import dev.weightlift.operator.reconciler.weightupdate.WeightUpdateReconciler;
 import dev.weightlift.operator.status.ConditionFactory;
 import dev.weightlift.operator.testing.FakeAgents;
 import dev.weightlift.operator.testing.FakeEngineProbe;
@@ -250,6 +251,26 @@ class ScaleUpReconcilerTest {
         await().atMost(DEADLINE).until(() -> fleet.started(ns, "step-6") != null);
         assertEquals(List.of("llm-0", "llm-1", "llm-2"), fleet.started(ns, "step-6").targets.stream().map(t -> t.pod()).toList());
         awaitStatus("step-5", s -> pod(s, "llm-2").map(p -> p.getState() == PodResult.State.Skipped).orElse(false));
+    }
+
+    @Test
+    void aPausedUpdateStartsNoScaleUpUntilTheAnnotationGoes() {
+        updatedFleet("step-8");
+        client.resources(WeightUpdate.class).inNamespace(ns).withName("step-8").edit(u -> {
+            u.getMetadata().setAnnotations(Map.of(WeightUpdateReconciler.PAUSED_ANNOTATION, "true"));
+            return u;
+        });
+        agents.add(node("c"), Map.of());
+        pod("llm-2", node("c"));
+        engines.up(ns, "llm-2");
+        awaitStatus("step-8", s -> pod(s, "llm-2").map(p -> p.getMessage().startsWith("not filled while the update is paused")).orElse(false));
+        assertTrue(p2p.started(ns, "llm-2").isEmpty(), "a paused update started a scale-up");
+
+        client.resources(WeightUpdate.class).inNamespace(ns).withName("step-8").edit(u -> {
+            u.getMetadata().setAnnotations(Map.of());
+            return u;
+        });
+        awaitScaleUp("llm-2");
     }
 
     /** Pods llm-0 on node a and llm-1 on node b, updated to {@code version} by the fleet executor; both agents hold it. */
