@@ -297,8 +297,8 @@ public final class ScaleUps {
             run.count(result.bytesTotal());
             metrics.scaleUpFinished(true, run.request.fromSource(), took);
             String how = "filled " + run.how();
-            events.normal(update, "ScaleUpSucceeded", "pod " + target.pod() + " holds version " + version + ", filled " + run.how()
-                    + " in " + took.toMillis() + " ms");
+            events.normal(update, "ScaleUpSucceeded", "pod " + target.pod() + " holds version " + version + ", " + how + " in "
+                    + took.toMillis() + " ms");
             LOG.info("scale-up succeeded pod={} node={} fromSource={} millis={}", target.pod(), target.node(), run.request.fromSource(),
                     took.toMillis());
             PodResult entry = ScaleUpStatus.entry(target.pod(), target.node(), target.gpus(), PodResult.State.Updated, version, how);
