@@ -13,6 +13,8 @@ import dev.weightlift.operator.flow.BroadcastExecutor;
 import dev.weightlift.operator.flow.HubAgentDirectory;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.AgentInfo;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import dev.weightlift.operator.hub.HubConfig;
 import dev.weightlift.protocol.CurveKeys;
 import dev.weightlift.protocol.GpuInfo;
@@ -120,7 +122,7 @@ public final class LocalFleet implements AutoCloseable {
         BroadcastExecutor executor = new BroadcastExecutor(hub, BroadcastExecutor.Deadlines.defaults(), registry);
         resources.add(executor);
         Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(hub),
-                executor, registry, Clock.systemUTC());
+                executor, ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC());
         operator.start();
         resources.add(operator::stop);
         resources.add(new FakeKubelet(client, NAMESPACE));

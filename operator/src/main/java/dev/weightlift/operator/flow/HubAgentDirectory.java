@@ -2,12 +2,16 @@ package dev.weightlift.operator.flow;
 
 import dev.weightlift.operator.reconciler.weightupdate.AgentDirectory;
 import dev.weightlift.operator.reconciler.weightupdate.AgentInfo;
+import dev.weightlift.operator.reconciler.weightupdate.HeldVersion;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The reconciler's view of the agent hub: a node has an agent while one is connected, with the GPUs of the
  * engine pods it knows; a pod its agent does not know yet names its GPUs itself (annotation
- * {@code weightlift.dev/gpus}, read by the target resolver).
+ * {@code weightlift.dev/gpus}, read by the target resolver). The versions an agent holds are those of its
+ * latest heartbeat.
  */
 public final class HubAgentDirectory implements AgentDirectory {
 
@@ -19,6 +23,16 @@ public final class HubAgentDirectory implements AgentDirectory {
 
     @Override
     public Optional<AgentInfo> agent(String node) {
-        return hub.agent(node).map(a -> new AgentInfo(a.node(), a.gpuUuids(), a.gpusByPod()));
+        return hub.agent(node).map(HubAgentDirectory::view);
+    }
+
+    @Override
+    public List<AgentInfo> agents() {
+        return hub.agents().stream().map(HubAgentDirectory::view).sorted(Comparator.comparing(AgentInfo::node)).toList();
+    }
+
+    private static AgentInfo view(dev.weightlift.operator.hub.AgentInfo agent) {
+        return new AgentInfo(agent.node(), agent.gpuUuids(), agent.gpusByPod(),
+                agent.checkpoints().stream().map(c -> new HeldVersion(c.name(), c.version())).toList());
     }
 }
