@@ -59,6 +59,8 @@ public final class TcpCollective implements Collective {
     private final Object runLock = new Object();
     private final Object reverseWrite = new Object();
     private final AtomicLong nextSequence = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private final AtomicLong bytesSent = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread sender;
     private volatile Thread monitor;
@@ -229,6 +231,7 @@ public final class TcpCollective implements Collective {
                 }
             }
             received += data.a();
+            bytesReceived.addAndGet(data.a());
         }
     }
 
@@ -288,6 +291,7 @@ public final class TcpCollective implements Collective {
                 out.write(frame);
             }
             sent += chunk;
+            bytesSent.addAndGet(chunk);
         }
         synchronized (progress) {
             op.done = true;
@@ -477,6 +481,16 @@ public final class TcpCollective implements Collective {
             case Wire.BYE -> "a goodbye";
             default -> "an unknown frame of type " + header.type();
         };
+    }
+
+    /** Payload bytes this rank has received from its predecessor (for the agent's counters). */
+    public long bytesReceived() {
+        return bytesReceived.get();
+    }
+
+    /** Payload bytes this rank has sent to its successor, its own and forwarded ones. */
+    public long bytesSent() {
+        return bytesSent.get();
     }
 
     /** Failure reason, or null while healthy. */

@@ -1,6 +1,7 @@
 package dev.weightlift.agent.transport.ucx;
 
 import dev.weightlift.agent.device.MemoryRegion;
+import dev.weightlift.agent.store.CheckpointVersion;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -112,6 +113,31 @@ public final class P2pHolder implements AutoCloseable {
         packed.get(key);
         LOG.info("p2p buffer exposed id={} bytes={}", bufferId, size);
         return new BufferDescriptor(bufferId, address, size, key);
+    }
+
+    /**
+     * Exposes every buffer of a host store version, in order, under {@link #bufferId}; a tensor's
+     * {@code TensorLocation.buffer()} indexes the returned list. Hold a pin on the version while it is exposed.
+     */
+    public List<BufferDescriptor> expose(CheckpointVersion version) {
+        List<BufferDescriptor> descriptors = new ArrayList<>();
+        List<MemoryRegion> buffers = version.buffers();
+        for (int i = 0; i < buffers.size(); i++) {
+            descriptors.add(expose(bufferId(version.name(), version.version(), i), buffers.get(i)));
+        }
+        return descriptors;
+    }
+
+    /** Withdraws every buffer {@link #expose(CheckpointVersion)} exposed. */
+    public void withdraw(CheckpointVersion version) {
+        for (int i = 0; i < version.buffers().size(); i++) {
+            withdraw(bufferId(version.name(), version.version(), i));
+        }
+    }
+
+    /** {@code name@version#index}: the id of buffer {@code index} of a checkpoint version. */
+    public static String bufferId(String name, String version, int index) {
+        return name + "@" + version + "#" + index;
     }
 
     /** Deregisters {@code bufferId}; receivers still holding its descriptor can no longer read it. */

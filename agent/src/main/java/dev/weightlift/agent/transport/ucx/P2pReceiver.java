@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.openucx.jucx.UcxCallback;
 import org.openucx.jucx.ucp.UcpContext;
 import org.openucx.jucx.ucp.UcpEndpoint;
@@ -34,13 +35,14 @@ import org.slf4j.LoggerFactory;
 public final class P2pReceiver implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(P2pReceiver.class);
-    private static final Duration CANCEL_WAIT = Duration.ofSeconds(2);
+    private static final Duration CANCEL_WAIT = Duration.ofSeconds(1);
 
     private final P2pReceiverOptions options;
     private final UcpContext context;
     private final UcpWorker worker;
     private final Map<InetSocketAddress, Holder> holders = new HashMap<>();
     private final Map<MemoryRegion, UcpMemory> registrations = new IdentityHashMap<>();
+    private final AtomicLong bytesRead = new AtomicLong();
     private boolean closed;
 
     /** One holder's endpoint and the remote keys unpacked on it. */
@@ -161,6 +163,7 @@ public final class P2pReceiver implements AutoCloseable {
                     @Override
                     public void onSuccess(UcpRequest done) {
                         finished[0] = true;
+                        bytesRead.addAndGet(chunk.length());
                         if (issued[0] != null) {
                             transfer.inFlight.remove(issued[0]);
                         }
@@ -260,6 +263,11 @@ public final class P2pReceiver implements AutoCloseable {
         if (memory != null) {
             memory.deregister();
         }
+    }
+
+    /** Bytes this receiver has read from holders, all reads together (for the agent's counters). */
+    public long bytesRead() {
+        return bytesRead.get();
     }
 
     /** Staging regions registered now. */

@@ -167,6 +167,18 @@ class TcpCollectiveTest {
         }
         stream.synchronize();
         assertNull(script.mismatch(region, 0));
+        long owned = 0;
+        long others = 0;
+        for (BroadcastScript.Step step : script.steps()) {
+            owned += step.root() == 0 ? step.length() : 0;
+            others += step.root() == 0 ? 0 : step.length();
+        }
+        assertEquals(others, collective.bytesReceived(), "rank 0 receives every broadcast it does not own");
+        long forwarded = 0;
+        for (BroadcastScript.Step step : script.steps()) {
+            forwarded += step.root() == 2 ? step.length() : 0;
+        }
+        assertEquals(owned + forwarded, collective.bytesSent(), "rank 0 sends its own and forwards rank 2's to rank 1 (it is the tail of rank 1's chain)");
         for (Child child : children) {
             assertEquals("opened", child.line());
             assertEquals("ok", child.line());

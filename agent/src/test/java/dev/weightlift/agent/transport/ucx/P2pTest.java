@@ -1,5 +1,6 @@
 package dev.weightlift.agent.transport.ucx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +9,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.weightlift.agent.device.MemoryRegion;
 import dev.weightlift.agent.device.host.HostMemoryAllocator;
+import dev.weightlift.agent.store.CheckpointVersion;
+import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.store.TensorLocation;
+import dev.weightlift.agent.store.safetensors.Dtype;
+import dev.weightlift.agent.store.safetensors.TestSafetensors;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -17,10 +23,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class P2pTest {
 
@@ -62,6 +70,7 @@ class P2pTest {
                     new RangeRead(holder.address(), d1, 17, 300_001 - 17, 1_000_000),
                     new RangeRead(holder.address(), d0, 999_999, 1, 1_400_000));
             receiver.read(reads, staging, DEADLINE);
+            assertEquals(1_000_000 + 300_001 - 17 + 1, receiver.bytesRead());
             assertNull(Pattern.check(staging, 0, 1_000_000, seed, 0, 0));
             assertNull(Pattern.check(staging, 1_000_000, 300_001 - 17, seed, 1, 17));
             assertNull(Pattern.check(staging, 1_400_000, 1, seed, 0, 999_999));
@@ -121,6 +130,43 @@ class P2pTest {
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(failed.getMessage().contains("127.0.0.1:" + silent.getLocalPort()), failed.getMessage());
             assertTrue(millis < 5_000, "failing took " + millis + " ms");
+        }
+    }
+
+    @Test
+    void aHostStoreVersionIsExposedBufferByBufferAndReadTensorByTensor(@TempDir Path dir) throws Exception {
+        TestSafetensors file = new TestSafetensors();
+        Random random = new Random(5);
+        for (int t = 0; t < 6; t++) {
+            file.add("layer" + t + ".weight", Dtype.F32, new long[] {64, 33 + t}, random);
+        }
+        file.write(dir.resolve("model.safetensors"));
+        try (HostStore store = new HostStore(allocator);
+                P2pHolder holder = P2pHolder.start(new InetSocketAddress("127.0.0.1", 0));
+                P2pReceiver receiver = P2pReceiver.create(SMALL_CHUNKS)) {
+            CheckpointVersion version = store.loadDirectory("model", "v1", dir);
+            List<BufferDescriptor> buffers = holder.expose(version);
+            assertEquals(version.buffers().size(), buffers.size());
+            assertEquals(P2pHolder.bufferId("model", "v1", 0), buffers.get(0).bufferId());
+            try (MemoryRegion staging = allocator.allocatePinned(version.bytes())) {
+                List<RangeRead> reads = new ArrayList<>();
+                long at = 0;
+                for (TensorLocation tensor : version.tensors()) {
+                    reads.add(new RangeRead(holder.address(), buffers.get(tensor.buffer()), tensor.offset(), tensor.nbytes(), at));
+                    at += tensor.nbytes();
+                }
+                receiver.read(reads, staging, DEADLINE);
+                at = 0;
+                for (TestSafetensors.Tensor tensor : file.tensors()) {
+                    byte[] got = new byte[tensor.data().length];
+                    staging.view(at, got.length).get(got);
+                    assertArrayEquals(tensor.data(), got, tensor.name());
+                    at += got.length;
+                }
+                receiver.release(staging);
+            }
+            holder.withdraw(version);
+            assertEquals(0, holder.exposedBuffers());
         }
     }
 
