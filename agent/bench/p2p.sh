@@ -3,7 +3,7 @@
 # them with one-sided gets into a staging buffer, and, in the same run, reads the same bytes from the same
 # holder process as a plain TCP stream (the bound). Every byte of the first run of each is checked.
 # The last line is ratio=R (P2P / TCP stream). Arguments go to the program:
-# --mib M (default 1024) --buffers B (4) --runs N (5) --chunk-mib C (8) --in-flight F (16).
+# --mib M (default 1024) --buffers B (4) --runs N (5) --chunk-mib C (32) --in-flight F (8).
 # UCX picks its transports (shared memory between processes of one host, RDMA, TCP); UCX_TLS=tcp forces TCP.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -31,7 +31,7 @@ import java.util.List;
  * checked. Prints {@code ratio=R} (P2P / TCP) last.
  *
  * <p>Arguments: {@code --mib M} (total bytes, default 1024), {@code --buffers B} (4), {@code --runs N} (5),
- * {@code --chunk-mib C} (8), {@code --in-flight F} (16).
+ * {@code --chunk-mib C} (32), {@code --in-flight F} (8).
  */
 public final class P2pBench {
 
@@ -48,8 +48,8 @@ public final class P2pBench {
         long total = Long.parseLong(arg(args, "--mib", "1024")) << 20;
         int bufferCount = Integer.parseInt(arg(args, "--buffers", "4"));
         int runs = Integer.parseInt(arg(args, "--runs", "5"));
-        P2pReceiverOptions options = new P2pReceiverOptions(Long.parseLong(arg(args, "--chunk-mib", "8")) << 20,
-                Integer.parseInt(arg(args, "--in-flight", "16")));
+        P2pReceiverOptions options = new P2pReceiverOptions(Long.parseLong(arg(args, "--chunk-mib", "32")) << 20,
+                Integer.parseInt(arg(args, "--in-flight", "8")));
         long bufferBytes = total / bufferCount;
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), P2pBench.class.getName(), "holder", Long.toString(bufferBytes),

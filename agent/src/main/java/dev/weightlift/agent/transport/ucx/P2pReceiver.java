@@ -11,6 +11,10 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.openucx.jucx.UcxCallback;
 import org.openucx.jucx.ucp.UcpContext;
@@ -28,13 +32,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The reading side of P2P: connects to holders (one endpoint per holder, kept for later reads) and reads
  * assigned ranges of their buffers with one-sided gets straight into a staging region, in chunks with
- * many in flight, each read with a deadline. The caller's thread drives UCX during {@link #read}; a
+ * many in flight, each read with a deadline. The caller's thread drives UCX during {@link #read}, sleeping
+ * on the worker's events when there is nothing to do (a timer wakes it at the deadline); a
  * receiver is used by one thread at a time. Closing releases the staging registrations, remote keys and
  * endpoints.
  */
 public final class P2pReceiver implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(P2pReceiver.class);
+    private static final ScheduledExecutorService WAKER = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "p2p-receiver-deadlines");
+        thread.setDaemon(true);
+        return thread;
+    });
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(1);
 
     private final P2pReceiverOptions options;
@@ -105,6 +115,7 @@ public final class P2pReceiver implements AutoCloseable {
             }
         }
         Transfer transfer = new Transfer();
+        ScheduledFuture<?> wakeAtDeadline = WAKER.schedule(worker::signal, timeout.toNanos(), TimeUnit.NANOSECONDS);
         try {
             while (!waiting.isEmpty() || !transfer.inFlight.isEmpty()) {
                 while (!waiting.isEmpty() && transfer.inFlight.size() < options.maxInFlight() && transfer.failure == null) {
@@ -128,9 +139,12 @@ public final class P2pReceiver implements AutoCloseable {
                             + transfer.inFlight.size() + " reads in flight, " + waiting.size() + " waiting)", stuck.holder());
                     break;
                 }
-                progress();
+                if (!progress()) {
+                    worker.waitForEvents();
+                }
             }
         } finally {
+            wakeAtDeadline.cancel(false);
             if (transfer.failure != null) {
                 abandon(transfer);
             }
@@ -184,9 +198,10 @@ public final class P2pReceiver implements AutoCloseable {
         }
     }
 
-    private void progress() {
+    /** Progresses the worker; false when there was nothing to do (the caller may then sleep until an event). */
+    private boolean progress() {
         try {
-            worker.progress();
+            return worker.progress() > 0;
         } catch (Exception e) {
             throw new P2pException("UCX progress failed: " + e.getMessage(), e);
         }

@@ -8,7 +8,7 @@ package dev.weightlift.agent.transport.ucx;
  */
 public record P2pReceiverOptions(long chunkBytes, int maxInFlight) {
 
-    public static final P2pReceiverOptions DEFAULT = new P2pReceiverOptions(8L << 20, 16);
+    public static final P2pReceiverOptions DEFAULT = new P2pReceiverOptions(32L << 20, 8);
 
     public P2pReceiverOptions {
         if (chunkBytes < 4096 || maxInFlight < 1) {
