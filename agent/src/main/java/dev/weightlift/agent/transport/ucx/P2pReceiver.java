@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * The reading side of P2P: connects to holders (one endpoint per holder, kept for later reads) and reads
  * assigned ranges of their buffers with one-sided gets straight into a staging region, in chunks with
  * many in flight, each read with a deadline. The caller's thread drives UCX during {@link #read}, sleeping
- * on the worker's events when there is nothing to do (a timer wakes it at the deadline); a
+ * on the worker's events when there is nothing to do (a timer wakes it every 50 ms to check the deadline); a
  * receiver is used by one thread at a time. Closing releases the staging registrations, remote keys and
  * endpoints.
  */
@@ -45,6 +45,8 @@ public final class P2pReceiver implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /** How often a sleeping read wakes to check its deadline (and progress anything that raised no event). */
+    private static final Duration WAKE_EVERY = Duration.ofMillis(50);
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(1);
 
     private final P2pReceiverOptions options;
@@ -115,7 +117,8 @@ public final class P2pReceiver implements AutoCloseable {
             }
         }
         Transfer transfer = new Transfer();
-        ScheduledFuture<?> wakeAtDeadline = WAKER.schedule(worker::signal, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> wakeUp = WAKER.scheduleAtFixedRate(worker::signal, WAKE_EVERY.toMillis(), WAKE_EVERY.toMillis(),
+                TimeUnit.MILLISECONDS);
         try {
             while (!waiting.isEmpty() || !transfer.inFlight.isEmpty()) {
                 while (!waiting.isEmpty() && transfer.inFlight.size() < options.maxInFlight() && transfer.failure == null) {
@@ -144,7 +147,7 @@ public final class P2pReceiver implements AutoCloseable {
                 }
             }
         } finally {
-            wakeAtDeadline.cancel(false);
+            wakeUp.cancel(false);
             if (transfer.failure != null) {
                 abandon(transfer);
             }

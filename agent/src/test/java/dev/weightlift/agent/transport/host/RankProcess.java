@@ -17,7 +17,8 @@ import java.util.List;
 /**
  * One rank of a host collective in its own JVM, driven by a test over stdin/stdout. Args: update id, rank,
  * size, broadcast count, seed, mode ({@code run}: run the script and verify; {@code stall}: open and wait).
- * Prints (each line starting with {@code @}, between log lines) {@code port P}, reads the peers as {@code host:port,...}, then prints {@code opened} and {@code ok}
+ * Prints (each line starting with {@code @}, between log lines) {@code port P}, reads the peers as
+ * {@code host:port,...}, then prints {@code opened} and {@code ok}
  * or {@code failed: message}.
  */
 public final class RankProcess {

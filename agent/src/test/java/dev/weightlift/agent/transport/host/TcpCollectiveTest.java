@@ -178,7 +178,8 @@ class TcpCollectiveTest {
         for (BroadcastScript.Step step : script.steps()) {
             forwarded += step.root() == 2 ? step.length() : 0;
         }
-        assertEquals(owned + forwarded, collective.bytesSent(), "rank 0 sends its own and forwards rank 2's to rank 1 (it is the tail of rank 1's chain)");
+        assertEquals(owned + forwarded, collective.bytesSent(),
+                "rank 0 sends its own and forwards rank 2's to rank 1 (it is the tail of rank 1's chain)");
         for (Child child : children) {
             assertEquals("opened", child.line());
             assertEquals("ok", child.line());
