@@ -7,7 +7,6 @@ import dev.weightlift.agent.device.NativeMemory;
 import dev.weightlift.agent.device.host.HostCopyStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -41,7 +40,6 @@ import org.slf4j.LoggerFactory;
 public final class TcpCollective implements Collective {
 
     private static final Logger LOG = LoggerFactory.getLogger(TcpCollective.class);
-    private static final Duration CONNECT_RETRY = Duration.ofMillis(50);
     private static final Duration RING_NEWS = Duration.ofSeconds(1);
 
     private final TransferServer server;
@@ -54,7 +52,7 @@ public final class TcpCollective implements Collective {
     private final int predecessor;
     private final CompletableFuture<SocketChannel> fromPredecessor;
     private final CompletableFuture<SocketChannel> toSuccessor = new CompletableFuture<>();
-    private final BlockingQueue<Send> sends = new LinkedBlockingQueue<>();
+    private final BlockingQueue<BroadcastSend> sends = new LinkedBlockingQueue<>();
     private final Object progress = new Object();
     private final Object runLock = new Object();
     private final Object reverseWrite = new Object();
@@ -68,25 +66,9 @@ public final class TcpCollective implements Collective {
     private volatile String waitingFor = "starting";
     private volatile boolean successorLeft;
 
-    /** What the sender thread writes next: a broadcast's bytes as they become available, or the goodbye. */
-    private static final class Send {
-        final long address;
-        final long length;
-        final int root;
-        final long sequence;
-        long available;
-        boolean done;
-
-        Send(long address, long length, int root, long sequence) {
-            this.address = address;
-            this.length = length;
-            this.root = root;
-            this.sequence = sequence;
-        }
-    }
-
-    private static final Send GOODBYE = new Send(0, 0, -1, -1);
-    private static final Send STOP = new Send(0, 0, -1, -1);
+    /** Markers in the send queue: say goodbye to the successor, or stop without a word. */
+    private static final BroadcastSend GOODBYE = new BroadcastSend(0, 0, -1, -1);
+    private static final BroadcastSend STOP = new BroadcastSend(0, 0, -1, -1);
 
     private TcpCollective(TransferServer server, String updateId, int rank, List<InetSocketAddress> peers,
             TransferOptions options) {
@@ -152,10 +134,10 @@ public final class TcpCollective implements Collective {
         }
         long sequence = nextSequence.getAndIncrement();
         long address = region.address() + offset;
-        hostStream.enqueue(() -> run(new Send(address, length, root, sequence)));
+        hostStream.enqueue(() -> run(new BroadcastSend(address, length, root, sequence)));
     }
 
-    private void run(Send op) {
+    private void run(BroadcastSend op) {
         synchronized (runLock) {
             throwIfFailed();
             Duration timeout = options.timeout();
@@ -194,7 +176,7 @@ public final class TcpCollective implements Collective {
         }
     }
 
-    private void receive(Send op, boolean forwards) throws IOException, InterruptedException {
+    private void receive(BroadcastSend op, boolean forwards) throws IOException, InterruptedException {
         waitingFor = "waiting for " + peer(predecessor) + " to connect";
         SocketChannel in = await(fromPredecessor);
         if (forwards) {
@@ -204,7 +186,7 @@ public final class TcpCollective implements Collective {
         waitingFor = "waiting for " + peer(predecessor) + " to start broadcast #" + op.sequence;
         Wire.Header start = readFrom(in);
         if (start.type() != Wire.BCAST || start.a() != op.root || start.b() != op.sequence || start.c() != op.length) {
-            throw new IOException(peer(predecessor) + " sent " + frameName(start) + " where broadcast #" + op.sequence + " of "
+            throw new IOException(peer(predecessor) + " sent " + Wire.describe(start) + " where broadcast #" + op.sequence + " of "
                     + op.length + " bytes from rank " + op.root + " was expected (the ranks disagree on the broadcasts)");
         }
         if (forwards) {
@@ -215,7 +197,7 @@ public final class TcpCollective implements Collective {
         while (received < op.length) {
             Wire.Header data = readFrom(in);
             if (data.type() != Wire.DATA || data.a() <= 0 || data.a() > op.length - received) {
-                throw new IOException(peer(predecessor) + " sent " + frameName(data) + " in broadcast #" + op.sequence + " after "
+                throw new IOException(peer(predecessor) + " sent " + Wire.describe(data) + " in broadcast #" + op.sequence + " after "
                         + received + " of " + op.length + " bytes");
             }
             ByteBuffer target = NativeMemory.view(op.address + received, data.a());
@@ -252,7 +234,7 @@ public final class TcpCollective implements Collective {
         try {
             SocketChannel out = connect();
             while (true) {
-                Send op = sends.take();
+                BroadcastSend op = sends.take();
                 if (op == STOP) {
                     return;
                 }
@@ -271,7 +253,7 @@ public final class TcpCollective implements Collective {
         }
     }
 
-    private void send(SocketChannel out, Send op) throws IOException, InterruptedException {
+    private void send(SocketChannel out, BroadcastSend op) throws IOException, InterruptedException {
         Wire.writeFully(out, Wire.header(Wire.BCAST, op.root, op.sequence, op.length));
         long sent = 0;
         while (sent < op.length) {
@@ -300,51 +282,23 @@ public final class TcpCollective implements Collective {
     }
 
     private SocketChannel connect() throws IOException, InterruptedException {
-        InetSocketAddress address = peers.get(successor);
-        long deadline = System.nanoTime() + options.timeout().toNanos();
-        while (true) {
-            SocketChannel channel = SocketChannel.open();
-            try {
-                int remaining = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-                channel.socket().connect(address, remaining);
-                channel.socket().setTcpNoDelay(true);
-                ScheduledFuture<?> watchdog = server.timers().schedule(() -> TransferServer.closeQuietly(channel),
-                        Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS);
-                String refusal;
-                try {
-                    new Wire.Hello(updateId, rank, successor, size).write(channel);
-                    refusal = Wire.readVerdict(channel);
-                } finally {
-                    watchdog.cancel(false);
-                }
-                if (refusal != null) {
-                    TransferServer.closeQuietly(channel);
-                    abort(peer(successor) + " refused the connection: " + refusal);
-                    throw new IOException(refusal);
-                }
-                if (!toSuccessor.complete(channel)) {
-                    TransferServer.closeQuietly(channel);
-                    throw new IOException("the collective closed while connecting");
-                }
-                startMonitor(channel);
-                return channel;
-            } catch (ConnectException e) {
-                TransferServer.closeQuietly(channel);
-                if (System.nanoTime() + CONNECT_RETRY.toNanos() > deadline || failure != null || closed.get()) {
-                    abort("could not connect to " + peer(successor) + " within " + options.timeout().toMillis() + " ms: "
-                            + e.getMessage());
-                    throw e;
-                }
-                Thread.sleep(CONNECT_RETRY.toMillis());
-            } catch (IOException e) {
-                TransferServer.closeQuietly(channel);
-                if (failure == null && !closed.get()) {
-                    abort("could not connect to " + peer(successor) + " within " + options.timeout().toMillis() + " ms: "
-                            + e.getMessage());
-                }
-                throw e;
+        SocketChannel channel;
+        try {
+            channel = RingConnector.connect(peers.get(successor), new Wire.Hello(updateId, rank, successor, size),
+                    System.nanoTime() + options.timeout().toNanos(), server.timers(), () -> failure != null || closed.get());
+        } catch (IOException e) {
+            if (failure == null && !closed.get()) {
+                abort("could not connect to " + peer(successor) + " within " + options.timeout().toMillis() + " ms: "
+                        + e.getMessage());
             }
+            throw e;
         }
+        if (!toSuccessor.complete(channel)) {
+            TransferServer.closeQuietly(channel);
+            throw new IOException("the collective closed while connecting");
+        }
+        startMonitor(channel);
+        return channel;
     }
 
     /** Reads what the successor sends backwards: an abort to pass on, or its goodbye. */
@@ -360,7 +314,7 @@ public final class TcpCollective implements Collective {
                     if (header.type() == Wire.BYE) {
                         successorLeft = true;
                     } else {
-                        abort(peer(successor) + " sent " + frameName(header) + " backwards");
+                        abort(peer(successor) + " sent " + Wire.describe(header) + " backwards");
                         return;
                     }
                 }
@@ -471,16 +425,6 @@ public final class TcpCollective implements Collective {
     private String peer(int r) {
         InetSocketAddress address = peers.get(r);
         return "rank " + r + " (" + address.getHostString() + ":" + address.getPort() + ")";
-    }
-
-    private static String frameName(Wire.Header header) {
-        return switch (header.type()) {
-            case Wire.BCAST -> "broadcast #" + header.b() + " of " + header.c() + " bytes from rank " + header.a();
-            case Wire.DATA -> "a data frame of " + header.a() + " bytes";
-            case Wire.ABORT -> "an abort";
-            case Wire.BYE -> "a goodbye";
-            default -> "an unknown frame of type " + header.type();
-        };
     }
 
     /** Payload bytes this rank has received from its predecessor (for the agent's counters). */

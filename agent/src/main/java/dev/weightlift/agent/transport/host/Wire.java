@@ -31,6 +31,17 @@ final class Wire {
     record Header(int type, int a, long b, long c) {
     }
 
+    /** A header in words, for error messages. */
+    static String describe(Header header) {
+        return switch (header.type()) {
+            case BCAST -> "broadcast #" + header.b() + " of " + header.c() + " bytes from rank " + header.a();
+            case DATA -> "a data frame of " + header.a() + " bytes";
+            case ABORT -> "an abort";
+            case BYE -> "a goodbye";
+            default -> "an unknown frame of type " + header.type();
+        };
+    }
+
     static ByteBuffer header(int type, int a, long b, long c) {
         ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.BIG_ENDIAN);
         buffer.putInt(type).putInt(a).putLong(b).putLong(c).flip();
