@@ -164,6 +164,8 @@ public final class TcpCollective implements Collective {
                         }
                     }
                 }
+            } catch (BrokenProtocol e) {
+                abort(describe(e));
             } catch (IOException e) {
                 abortUnlessTold(describe(e));
             } catch (InterruptedException e) {
@@ -186,7 +188,7 @@ public final class TcpCollective implements Collective {
         waitingFor = "waiting for " + peer(predecessor) + " to start broadcast #" + op.sequence;
         Wire.Header start = readFrom(in);
         if (start.type() != Wire.BCAST || start.a() != op.root || start.b() != op.sequence || start.c() != op.length) {
-            throw new IOException(peer(predecessor) + " sent " + Wire.describe(start) + " where broadcast #" + op.sequence + " of "
+            throw new BrokenProtocol(peer(predecessor) + " sent " + Wire.describe(start) + " where broadcast #" + op.sequence + " of "
                     + op.length + " bytes from rank " + op.root + " was expected (the ranks disagree on the broadcasts)");
         }
         if (forwards) {
@@ -197,7 +199,7 @@ public final class TcpCollective implements Collective {
         while (received < op.length) {
             Wire.Header data = readFrom(in);
             if (data.type() != Wire.DATA || data.a() <= 0 || data.a() > op.length - received) {
-                throw new IOException(peer(predecessor) + " sent " + Wire.describe(data) + " in broadcast #" + op.sequence + " after "
+                throw new BrokenProtocol(peer(predecessor) + " sent " + Wire.describe(data) + " in broadcast #" + op.sequence + " after "
                         + received + " of " + op.length + " bytes");
             }
             ByteBuffer target = NativeMemory.view(op.address + received, data.a());
@@ -405,6 +407,13 @@ public final class TcpCollective implements Collective {
         }
     }
 
+    /** The predecessor sent something this rank did not expect: its own failure, no need to wait for news. */
+    private static final class BrokenProtocol extends IOException {
+        BrokenProtocol(String message) {
+            super(message);
+        }
+    }
+
     private static SocketChannel connected(CompletableFuture<SocketChannel> link) {
         return link.isDone() && !link.isCompletedExceptionally() ? link.join() : null;
     }
@@ -435,6 +444,18 @@ public final class TcpCollective implements Collective {
     /** Payload bytes this rank has sent to its successor, its own and forwarded ones. */
     public long bytesSent() {
         return bytesSent.get();
+    }
+
+    /** Waits at most {@code timeout} for this collective to fail; its reason, or null when it is still healthy. */
+    String awaitFailure(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            long left;
+            while (failure == null && (left = deadline - System.nanoTime()) > 0) {
+                TimeUnit.NANOSECONDS.timedWait(progress, left);
+            }
+            return failure;
+        }
     }
 
     /** Failure reason, or null while healthy. */

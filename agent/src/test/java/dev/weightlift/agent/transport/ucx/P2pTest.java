@@ -24,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,7 +86,7 @@ class P2pTest {
     }
 
     @Test
-    void aReceiverReadsEveryByteFromAHolderProcessAndFailsClearlyWhenItDies() throws Exception {
+    void aReceiverReadsEveryByteFromAHolderProcessAndFailsClearlyWhenItDiesMidRead() throws Exception {
         long seed = 11;
         long[] sizes = {4_000_000, 123_457, 8_388_608};
         Holder holder = holderProcess(seed, sizes);
@@ -104,14 +106,26 @@ class P2pTest {
                 assertNull(Pattern.check(staging, at, sizes[b] - offset, seed, b, offset));
                 at += sizes[b];
             }
-            holder.process().destroyForcibly();
-            long start = System.nanoTime();
-            P2pException failed = assertThrows(P2pException.class, () -> {
-                while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20)) {
-                    receiver.read(reads, staging, DEADLINE);
+            CountDownLatch reading = new CountDownLatch(2);
+            CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(() -> {
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                try {
+                    while (System.nanoTime() < until) {
+                        reading.countDown();
+                        receiver.read(reads, staging, DEADLINE);
+                    }
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
                 }
             });
+            assertTrue(reading.await(10, TimeUnit.SECONDS), "reads are running");
+            holder.process().destroyForcibly();
+            long start = System.nanoTime();
+            Throwable thrown = outcome.get(DEADLINE.toMillis() + 5_000, TimeUnit.MILLISECONDS);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(thrown instanceof P2pException, "a read failed with a P2pException: " + thrown);
+            P2pException failed = (P2pException) thrown;
             assertTrue(failed.getMessage().contains("127.0.0.1:" + holder.address().getPort()), failed.getMessage());
             assertTrue(millis <= DEADLINE.toMillis() + 2_000, "failing took " + millis + " ms");
         }
