@@ -8,16 +8,22 @@
 import ctypes
 import ctypes.util
 import gc
+import logging
 import mmap
 import os
 
 from .protocol import ProtocolError
 
-DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
-               "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
-_TORCH_DTYPE_NAMES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
-                      "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
-                      "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
+log = logging.getLogger("weightlift_engine")
+
+DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "C64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8,
+               "U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E4M3FNUZ": 1, "F8_E5M2FNUZ": 1,
+               "F8_E8M0": 1}
+_TORCH_DTYPE_NAMES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "C64": "complex64",
+                      "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U64": "uint64", "U32": "uint32",
+                      "U16": "uint16", "U8": "uint8", "BOOL": "bool", "F8_E4M3": "float8_e4m3fn",
+                      "F8_E5M2": "float8_e5m2", "F8_E4M3FNUZ": "float8_e4m3fnuz", "F8_E5M2FNUZ": "float8_e5m2fnuz",
+                      "F8_E8M0": "float8_e8m0fnu"}
 
 
 def torch_dtype(name):
@@ -68,11 +74,18 @@ class SharedBuffer:
             torch.cuda.synchronize(self.tensor.device)
 
     def close(self):
-        """Drops the buffer; every view made from it must be gone already."""
+        """Drops the buffer. Views still referenced (in a reference cycle, say) are collected first."""
         self.synchronize()
         self.tensor = None
-        gc.collect()
-        self._closer()
+        try:
+            self._closer()
+        except BufferError:
+            gc.collect()
+            try:
+                self._closer()
+            except BufferError:
+                log.warning("shared buffer %s is still referenced; it is unmapped when the last view goes",
+                            self.description)
 
 
 def open_buffer(handle, raw, device=None):
@@ -102,17 +115,15 @@ def _open_shm(path, size):
         actual = os.fstat(fd).st_size
         if actual < size:
             raise ProtocolError(f"shared-memory file {path} has {actual} bytes, handle says {size}")
-        mapped = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        # MAP_POPULATE maps the (already resident) pages in one call instead of one fault per page.
+        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+        mapped = mmap.mmap(fd, size, flags, mmap.PROT_READ | mmap.PROT_WRITE)
     finally:
         os.close(fd)
     tensor = torch.frombuffer(mapped, dtype=torch.uint8)
 
     def close():
-        try:
-            mapped.close()
-        except BufferError:
-            # A view is still referenced somewhere; the mapping goes when the last one does.
-            pass
+        mapped.close()
 
     return SharedBuffer(tensor, size, close, f"shm[{path}]")
 
@@ -151,6 +162,15 @@ def _cudart():
         except (OSError, AttributeError):
             continue
     raise RuntimeError("cannot find the CUDA runtime torch loaded (no libcudart in /proc/self/maps)")
+
+
+def current_gpu_uuid():
+    """NVML-style UUID of torch's current CUDA device."""
+    import torch
+    uuid = getattr(torch.cuda.get_device_properties(torch.cuda.current_device()), "uuid", None)
+    if uuid is None:
+        raise RuntimeError(f"torch {torch.__version__} does not report GPU UUIDs; pass gpu_uuid explicitly")
+    return "GPU-" + str(uuid)
 
 
 def device_for_uuid(device_uuid):

@@ -26,12 +26,12 @@ import java.util.Random;
 /**
  * Host store load throughput from a warm page cache, next to the bound measured in the same run: one thread
  * reading the same files sequentially, in 64 MiB reads, into freshly allocated pinned buffers of the same
- * sizes from the same allocator (so both pay the same first-touch cost of new memory). Runs alternate; the best run of each
- * counts (the machine is shared, the fastest run is the least disturbed one). Prints {@code ratio=R}
- * (store / bound) last.
+ * sizes from the same allocator (so both pay the same first-touch cost of new memory). Each run measures the bound and then a
+ * store load back to back; the figure is the median over runs of store / bound of the same run, which
+ * cancels most of the noise of a shared machine. Prints {@code ratio=R} last.
  *
  * <p>Arguments: {@code --dir D} (default /tmp/weightlift-load-bench), {@code --gib G} (4), {@code --files F}
- * (8), {@code --threads T} (store default), {@code --runs N} (5).
+ * (8), {@code --threads T} (store default), {@code --runs N} (9).
  */
 public final class HostStoreLoadBench {
 
@@ -44,7 +44,7 @@ public final class HostStoreLoadBench {
         Path dir = Path.of(arg(args, "--dir", "/tmp/weightlift-load-bench"));
         long totalBytes = (long) (Double.parseDouble(arg(args, "--gib", "4")) * (1L << 30));
         int fileCount = Integer.parseInt(arg(args, "--files", "8"));
-        int runs = Integer.parseInt(arg(args, "--runs", "5"));
+        int runs = Integer.parseInt(arg(args, "--runs", "9"));
         HostStoreConfig defaults = HostStoreConfig.defaults(totalBytes * 2);
         int threads = Integer.parseInt(arg(args, "--threads", String.valueOf(defaults.readThreads())));
         HostStoreConfig config = new HostStoreConfig(defaults.budgetBytes(), 1, defaults.bufferCapacity(),
@@ -62,9 +62,11 @@ public final class HostStoreLoadBench {
         }
         System.out.printf("checkpoint: %.2f GiB of tensor data, %d tensors in %d files under %s%n",
                 dataBytes / (double) (1L << 30), tensorCount, files.size(), dir);
-        System.out.printf("store: %d read threads, %d MiB reads, %d MiB buffers; cores: %d%n", threads,
-                config.chunkBytes() >> 20, config.bufferCapacity() >> 20, Runtime.getRuntime().availableProcessors());
+        System.out.printf("store: %d read threads, %d MiB reads, %d MiB buffers; cores: %d; load average: %s%n",
+                threads, config.chunkBytes() >> 20, config.bufferCapacity() >> 20,
+                Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
 
+        double[] ratio = new double[runs];
         double[] store = new double[runs];
         double[] bound = new double[runs];
         try (HostMemoryAllocator allocator = new HostMemoryAllocator(totalBytes * 3);
@@ -77,15 +79,17 @@ public final class HostStoreLoadBench {
                 store[run] = dataBytes / ((System.nanoTime() - start) / 1e9) / 1e9;
                 verifySample(version, files);
                 hostStore.release("bench", "run" + run);
-                System.out.printf("run %d: store %.2f GB/s, bound %.2f GB/s%n", run + 1, store[run], bound[run]);
+                ratio[run] = store[run] / bound[run];
+                System.out.printf("run %d: store %.2f GB/s, bound %.2f GB/s, ratio %.2f%n", run + 1, store[run],
+                        bound[run], ratio[run]);
             }
         }
-        double storeBest = Arrays.stream(store).max().orElseThrow();
-        double boundBest = Arrays.stream(bound).max().orElseThrow();
-        System.out.printf("store (best of %d): %.2f GB/s (median %.2f)%n", runs, storeBest, median(store));
-        System.out.printf("bound (best of %d, one thread reading the files sequentially into fresh pinned buffers"
-                + " of the same sizes): %.2f GB/s (median %.2f)%n", runs, boundBest, median(bound));
-        System.out.printf("ratio=%.2f%n", storeBest / boundBest);
+        System.out.printf("store: median %.2f GB/s, best %.2f GB/s%n", median(store),
+                Arrays.stream(store).max().orElseThrow());
+        System.out.printf("bound (one thread reading the files sequentially into fresh pinned buffers of the same"
+                + " sizes): median %.2f GB/s, best %.2f GB/s%n", median(bound), Arrays.stream(bound).max().orElseThrow());
+        System.out.printf("load average: %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
+        System.out.printf("ratio=%.2f%n", median(ratio));
     }
 
     /** Reads the files once (page cache warm) and returns the buffer sizes the store uses for them. */

@@ -29,13 +29,19 @@ public final class GpuUpdatePipeline {
     private final Collective collective;
     private final PipelineOptions options;
     private final PipelineMetrics metrics;
+    private final BufferCache buffers;
 
-    /** {@code collective} is null for a single rank (nothing to broadcast). */
-    public GpuUpdatePipeline(Gpu gpu, Collective collective, PipelineOptions options, PipelineMetrics metrics) {
+    /**
+     * {@code collective} is null for a single rank (nothing to broadcast); {@code buffers} is this GPU's
+     * cache, used by one pipeline at a time.
+     */
+    public GpuUpdatePipeline(Gpu gpu, Collective collective, PipelineOptions options, PipelineMetrics metrics,
+            BufferCache buffers) {
         this.gpu = gpu;
         this.collective = collective;
         this.options = options;
         this.metrics = metrics;
+        this.buffers = buffers;
     }
 
     /** Checks that every bucket fits a slot, before anything is allocated or sent. */
@@ -72,6 +78,7 @@ public final class GpuUpdatePipeline {
                     result.staged());
             return result;
         } catch (EngineException | RuntimeException | PipelineException e) {
+            buffers.close();
             String message = "update " + update + " on GPU " + gpu.uuid() + " failed at " + run.step + ": "
                     + e.getMessage();
             cancellation.cancel(message);
@@ -96,9 +103,12 @@ public final class GpuUpdatePipeline {
         private String step = "validation";
         private long bytes;
         private long connectNanos;
+        private long setupNanos;
+        private long stageNanos;
         private long publishNanos;
         private long ackNanos;
         private long finishNanos;
+        private StreamEvent pendingStage;
 
         Run(String version, WorkerChannel channel, List<PipelineBucket> buckets, Cancellation cancellation) {
             this.version = version;
@@ -116,31 +126,47 @@ public final class GpuUpdatePipeline {
             connectNanos = System.nanoTime() - start;
             metrics.stage(gpu.uuid(), "connect", Duration.ofNanos(connectNanos));
             step = "allocating the shared buffer";
-            try (SharedRegion shared = gpu.allocateShared(2 * slot);
-                    MemoryRegion staging = staged ? gpu.allocate(slot) : null;
+            long setupStart = System.nanoTime();
+            long releaseStart;
+            try (BufferCache.Lease lease = buffers.lease(slot, staged, options.retainBuffers());
                     CopyStream h2d = gpu.newStream("h2d");
                     CopyStream publish = gpu.newStream("publish")) {
+                SharedRegion shared = lease.shared();
+                MemoryRegion staging = lease.staging();
                 step = "sharing the buffer " + shared.handle();
                 channel.shareBuffer(shared.handle(), options.stepTimeout());
+                setupNanos = System.nanoTime() - setupStart;
+                metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
                 transfer(shared, staging, h2d, publish);
                 step = "releasing the shared buffer";
-                long releaseStart = System.nanoTime();
+                releaseStart = System.nanoTime();
                 channel.release(options.stepTimeout());
-                finishNanos += System.nanoTime() - releaseStart;
             }
             step = "finishing (engine post-load processing)";
-            long finishStart = System.nanoTime();
             channel.finish(version, options.finishTimeout());
-            finishNanos += System.nanoTime() - finishStart;
+            finishNanos = System.nanoTime() - releaseStart;
             metrics.stage(gpu.uuid(), "finish", Duration.ofNanos(finishNanos));
             return new PipelineResult(gpu.uuid(), version, buckets.size(), bytes, Duration.ofNanos(System.nanoTime() - start),
-                    Duration.ofNanos(connectNanos), Duration.ofNanos(publishNanos), Duration.ofNanos(ackNanos),
+                    Duration.ofNanos(connectNanos), Duration.ofNanos(setupNanos), Duration.ofNanos(stageNanos),
+                    Duration.ofNanos(publishNanos), Duration.ofNanos(ackNanos),
                     Duration.ofNanos(finishNanos), staged);
         }
 
         private void transfer(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
                 throws EngineException, PipelineException {
+            try {
+                transferBuckets(shared, staging, h2d, publish);
+            } finally {
+                if (pendingStage != null) {
+                    pendingStage.close();
+                }
+            }
+        }
+
+        private void transferBuckets(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
+                throws EngineException, PipelineException {
             int n = buckets.size();
+            step = "copying bucket 0 from the host store";
             StreamEvent stagedEvent = n > 0 && owns(0) ? stage(0, staged ? staging : shared, 0, h2d) : null;
             for (int g = 0; g < n; g++) {
                 checkCancelled(g);
@@ -148,9 +174,14 @@ public final class GpuUpdatePipeline {
                 long base = (g % 2) * slot;
                 step = "copying bucket " + g + " from the host store";
                 if (stagedEvent != null) {
+                    long stageStart = System.nanoTime();
                     try (StreamEvent copied = stagedEvent) {
+                        pendingStage = null;
                         awaitEvent(copied, h2d);
                     }
+                    long waited = System.nanoTime() - stageStart;
+                    stageNanos += waited;
+                    metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
                 }
                 step = "publishing bucket " + g;
                 long publishStart = System.nanoTime();
@@ -192,12 +223,13 @@ public final class GpuUpdatePipeline {
             return collective == null || buckets.get(g).root() == collective.rank();
         }
 
-        /** Enqueues the H2D copies of bucket g to {@code offset} of {@code target}. */
+        /** Enqueues the H2D copies of bucket g to {@code offset} of {@code target}; the event is pending until awaited. */
         private StreamEvent stage(int g, MemoryRegion target, long offset, CopyStream h2d) {
             for (CopyRange range : buckets.get(g).ranges()) {
                 h2d.copy(range.source(), range.sourceOffset(), target, offset + range.bucketOffset(), range.length());
             }
-            return h2d.record();
+            pendingStage = h2d.record();
+            return pendingStage;
         }
 
         private StreamEvent publishInto(SharedRegion shared, MemoryRegion staging, long base, PipelineBucket bucket,

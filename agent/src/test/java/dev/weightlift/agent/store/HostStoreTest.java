@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -203,6 +204,21 @@ class HostStoreTest {
         store.release("llm", "v1");
         assertEquals(0, allocator.bytesInUse());
         assertTrue(Files.exists(file), "the store does not own the registered file");
+    }
+
+    @Test
+    void aFileInDevShmIsRegisteredInPlace() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm");
+        Path file = Files.move(shard("a", 11, 4), shm.resolve("weightlift-test-" + ProcessHandle.current().pid()
+                + ".safetensors"));
+        try {
+            CheckpointVersion version = store.registerInPlace("llm", "v1", List.of(file));
+            assertHoldsWrittenBytes(version);
+            store.release("llm", "v1");
+        } finally {
+            Files.delete(file);
+        }
     }
 
     @Test
