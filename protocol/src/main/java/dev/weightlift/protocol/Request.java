@@ -5,7 +5,8 @@ package dev.weightlift.protocol;
  * carrying the request's id, and may send {@link UpdateProgress} events with that id before it.
  */
 public sealed interface Request<R extends Response> extends Message
-        permits LoadCheckpoint, PrepareUpdate, RunUpdate, AbortUpdate, ReleaseCheckpoint {
+        permits LoadCheckpoint, PrepareUpdate, RunUpdate, AbortUpdate, ReleaseCheckpoint, ExposeCheckpoint, FetchCheckpoint,
+        KeepCheckpoints {
 
     /** The response type that completes this request. */
     Class<R> responseType();

@@ -45,6 +45,10 @@ final class Samples {
                         "1 of 2 workers failed", Map.of("transfer", 1200L)),
                 new AbortUpdate("ns/update-1", "superseded by ns/update-2"),
                 new ReleaseCheckpoint("llama", "step-6"),
+                new ExposeCheckpoint("llama", "step-7"),
+                new CheckpointExposed("llama", "step-7", "10.0.0.5", 7200, List.of("AAAA", "BBBB"), tensors),
+                new FetchCheckpoint("llama", "step-7", work),
+                new KeepCheckpoints(List.of(new KeepCheckpoints.Kept("llama", "step-7"))),
                 new Ack(),
                 new Failure("file model-00001.safetensors: header length 99999999999 is over the file size"));
     }

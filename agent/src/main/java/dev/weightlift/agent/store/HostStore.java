@@ -103,6 +103,40 @@ public final class HostStore implements AutoCloseable {
         return admit(name, version, plan, true, () -> loader.map(files, plan));
     }
 
+    /** Fills freshly allocated buffers of a version that arrives from elsewhere than files (P2P reads). */
+    @FunctionalInterface
+    public interface Receiver {
+        void fill(List<MemoryRegion> buffers) throws IOException;
+    }
+
+    /**
+     * Allocates pinned buffers of {@code bufferSizes} and lets {@code receiver} fill them; the version holds
+     * {@code tensors} (each inside its buffer). Nothing stays held when the receiver fails.
+     */
+    public CheckpointVersion receive(String name, String version, List<Long> bufferSizes, List<TensorLocation> tensors,
+            Receiver receiver) throws IOException {
+        for (TensorLocation t : tensors) {
+            if (t.buffer() < 0 || t.buffer() >= bufferSizes.size() || t.offset() + t.nbytes() > bufferSizes.get(t.buffer())) {
+                throw new IllegalArgumentException("checkpoint " + key(name, version) + ": tensor " + t.name() + " lies outside its buffer "
+                        + t.buffer() + " of " + bufferSizes.size());
+            }
+        }
+        LoadPlan plan = new LoadPlan(List.copyOf(bufferSizes), List.copyOf(tensors), List.of(), List.of(), List.of());
+        return admit(name, version, plan, false, () -> {
+            List<MemoryRegion> buffers = new ArrayList<>();
+            try {
+                for (long size : bufferSizes) {
+                    buffers.add(allocator.allocatePinned(size));
+                }
+                receiver.fill(buffers);
+                return buffers;
+            } catch (IOException | RuntimeException | Error e) {
+                buffers.forEach(MemoryRegion::close);
+                throw e;
+            }
+        });
+    }
+
     public synchronized Optional<CheckpointVersion> get(String name, String version) {
         Entry entry = entries.get(key(name, version));
         return entry == null || entry.loaded == null ? Optional.empty() : Optional.of(entry.loaded);

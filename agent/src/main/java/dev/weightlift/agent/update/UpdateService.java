@@ -7,6 +7,7 @@ import dev.weightlift.agent.device.DeviceBackend;
 import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.p2p.P2pService;
 import dev.weightlift.agent.pipeline.NodePipeline;
 import dev.weightlift.agent.pipeline.PipelineMetrics;
 import dev.weightlift.agent.store.CheckpointPin;
@@ -16,7 +17,10 @@ import dev.weightlift.agent.store.TensorLocation;
 import dev.weightlift.protocol.AbortUpdate;
 import dev.weightlift.protocol.Ack;
 import dev.weightlift.protocol.CheckpointLoaded;
+import dev.weightlift.protocol.ExposeCheckpoint;
+import dev.weightlift.protocol.FetchCheckpoint;
 import dev.weightlift.protocol.HeldCheckpoint;
+import dev.weightlift.protocol.KeepCheckpoints;
 import dev.weightlift.protocol.LoadCheckpoint;
 import dev.weightlift.protocol.PrepareUpdate;
 import dev.weightlift.protocol.ProtocolException;
@@ -47,12 +51,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's side of the Broadcast flow, one handler per control request: load checkpoint files into the
  * host store, prepare an update (pin the checkpoint, open the collective), run it, abort it, release a
- * checkpoint. Thread-safe; {@link #run} blocks for the update's length (call it off the control loop).
+ * checkpoint; the P2P requests (expose, fetch, keep) go to the {@link P2pService} it builds. Thread-safe; {@link #run} blocks for the update's length (call it off the control loop).
  */
 public final class UpdateService implements StatusSources, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(UpdateService.class);
     private static final Duration ABORT_WAIT = Duration.ofSeconds(20);
+    private static final Duration P2P_READ_TIMEOUT = Duration.ofMinutes(10);
 
     private final DeviceBackend backend;
     private final HostStore store;
@@ -89,6 +94,8 @@ public final class UpdateService implements StatusSources, AutoCloseable {
                             + " backend's collective (NCCL) is not wired into the Broadcast flow yet");
                 };
         UpdateService service = new UpdateService(agent.backend(), store, engines, pipeline, collectives);
+        P2pService p2p = new P2pService(store, env.hostIp(), env.p2pPort(), P2P_READ_TIMEOUT, agent.meters());
+        service.owned.add(p2p);
         service.owned.add(pipeline);
         service.owned.add(engines);
         service.owned.add(store);
@@ -97,7 +104,10 @@ public final class UpdateService implements StatusSources, AutoCloseable {
                 .handle(PrepareUpdate.class, (request, context) -> service.prepare(request))
                 .handle(RunUpdate.class, (request, context) -> service.run(request, context::progress))
                 .handle(AbortUpdate.class, (request, context) -> service.abort(request))
-                .handle(ReleaseCheckpoint.class, (request, context) -> service.release(request));
+                .handle(ReleaseCheckpoint.class, (request, context) -> service.release(request))
+                .handle(ExposeCheckpoint.class, (request, context) -> p2p.expose(request))
+                .handle(FetchCheckpoint.class, (request, context) -> p2p.fetch(request))
+                .handle(KeepCheckpoints.class, (request, context) -> p2p.keep(request));
         agent.statusSources(service);
         return service;
     }
@@ -119,12 +129,17 @@ public final class UpdateService implements StatusSources, AutoCloseable {
             LOG.info("checkpoint loaded checkpoint={} version={} files={} bytes={}", request.name(), request.version(),
                     files.size(), loaded.bytes());
         }
+        return report(request.name(), request.version(), loaded);
+    }
+
+    /** What the operator learns of a held version: every tensor with its place in the store's buffers. */
+    public static CheckpointLoaded report(String name, String version, CheckpointVersion loaded) {
         List<LoadedTensor> tensors = new ArrayList<>(loaded.tensors().size());
         for (TensorLocation t : loaded.tensors()) {
             tensors.add(new LoadedTensor(t.name(), t.dtype().name(), Arrays.stream(t.shape()).boxed().toList(), t.nbytes(),
                     Integer.toString(t.buffer()), t.offset()));
         }
-        return new CheckpointLoaded(request.name(), request.version(), loaded.bytes(), WorkCodec.toTree(tensors));
+        return new CheckpointLoaded(name, version, loaded.bytes(), WorkCodec.toTree(tensors));
     }
 
     /** Checks this node's part of the plan, pins the checkpoint, opens the collective's listener. */
