@@ -117,9 +117,11 @@ public final class LocalFleet implements AutoCloseable {
         MeterRegistry registry = new SimpleMeterRegistry();
         hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:*", CurveKeys.loadHub(curve)), registry);
         resources.add(hub);
-        BroadcastExecutor executor = new BroadcastExecutor(hub, BroadcastExecutor.Deadlines.defaults(), registry);
+        AgentHub bound = hub;
+        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
+        hub.addUpdateListener(executor.progressListener());
         resources.add(executor);
-        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(hub),
+        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
                 executor, registry, Clock.systemUTC());
         operator.start();
         resources.add(operator::stop);

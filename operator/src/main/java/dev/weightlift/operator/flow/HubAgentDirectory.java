@@ -3,6 +3,7 @@ package dev.weightlift.operator.flow;
 import dev.weightlift.operator.reconciler.weightupdate.AgentDirectory;
 import dev.weightlift.operator.reconciler.weightupdate.AgentInfo;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The reconciler's view of the agent hub: a node has an agent while one is connected, with the GPUs of the
@@ -11,14 +12,16 @@ import java.util.Optional;
  */
 public final class HubAgentDirectory implements AgentDirectory {
 
-    private final dev.weightlift.operator.hub.AgentDirectory hub;
+    private final Supplier<? extends dev.weightlift.operator.hub.AgentDirectory> hub;
 
-    public HubAgentDirectory(dev.weightlift.operator.hub.AgentDirectory hub) {
+    /** {@code hub}: the hub while this replica leads, null otherwise (then no agent is connected here). */
+    public HubAgentDirectory(Supplier<? extends dev.weightlift.operator.hub.AgentDirectory> hub) {
         this.hub = hub;
     }
 
     @Override
     public Optional<AgentInfo> agent(String node) {
-        return hub.agent(node).map(a -> new AgentInfo(a.node(), a.gpuUuids(), a.gpusByPod()));
+        dev.weightlift.operator.hub.AgentDirectory current = hub.get();
+        return current == null ? Optional.empty() : current.agent(node).map(a -> new AgentInfo(a.node(), a.gpuUuids(), a.gpusByPod()));
     }
 }
