@@ -3,7 +3,10 @@ package dev.weightlift.operator.flow;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.UpdateListener;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpRequest;
 import dev.weightlift.operator.reconciler.weightupdate.ExecutionListener;
+import dev.weightlift.operator.reconciler.weightupdate.ExecutionResult;
 import dev.weightlift.operator.reconciler.weightupdate.Target;
 import dev.weightlift.operator.reconciler.weightupdate.UpdateExecutor;
 import dev.weightlift.protocol.UpdateProgress;
@@ -15,12 +18,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The data plane behind the reconciler: every update runs as a {@link BroadcastRun} on its own thread,
  * driving the agents through the hub. Agent progress reaches the run of its update id.
  */
-public final class BroadcastExecutor implements UpdateExecutor, AutoCloseable {
+public final class BroadcastExecutor implements UpdateExecutor, P2pExecutor, AutoCloseable {
 
     /** Deadlines inside an update; the whole update is bounded by {@code spec.timeoutSeconds}. */
     public record Deadlines(Duration request, Duration engineConnect, Duration step, Duration abort, Duration progressInterval) {
@@ -30,7 +34,7 @@ public final class BroadcastExecutor implements UpdateExecutor, AutoCloseable {
         }
     }
 
-    private final AgentHub hub;
+    private final Supplier<AgentHub> hub;
     private final Deadlines deadlines;
     private final FlowMetrics metrics;
     private final EngineLeases leases = new EngineLeases();
@@ -42,11 +46,19 @@ public final class BroadcastExecutor implements UpdateExecutor, AutoCloseable {
         return t;
     });
 
-    public BroadcastExecutor(AgentHub hub, Deadlines deadlines, MeterRegistry registry) {
+    /**
+     * {@code hub}: the hub while this replica leads, null otherwise (only the leader binds it); register
+     * {@link #progressListener()} on every hub it returns.
+     */
+    public BroadcastExecutor(Supplier<AgentHub> hub, Deadlines deadlines, MeterRegistry registry) {
         this.hub = hub;
         this.deadlines = deadlines;
         this.metrics = new FlowMetrics(registry);
-        hub.addUpdateListener(new UpdateListener() {
+    }
+
+    /** Routes agents' progress reports to the run of their update. */
+    public UpdateListener progressListener() {
+        return new UpdateListener() {
             @Override
             public void onProgress(String node, String requestId, UpdateProgress progress) {
                 BroadcastRun run = runs.get(progress.updateId());
@@ -54,12 +66,39 @@ public final class BroadcastExecutor implements UpdateExecutor, AutoCloseable {
                     run.agentProgress(node, progress);
                 }
             }
-        });
+        };
     }
 
     @Override
     public Execution start(WeightUpdate update, List<Target> targets, ExecutionListener listener) {
-        BroadcastRun run = new BroadcastRun(update, targets, listener, hub, leases, deadlines, metrics);
+        AgentHub current = hub.get();
+        if (current == null) {
+            listener.finished(ExecutionResult.failed("NotLeading", "this operator replica does not lead, so it has no agent hub", Map.of()));
+            return reason -> { };
+        }
+        return submit(new BroadcastRun(update, targets, listener, current, leases, deadlines, metrics));
+    }
+
+    /**
+     * Fills one pod that joined later, under the same engine leases as the Broadcasts: P2P reads from the
+     * holders' host memory into the host store of the pod's node ({@link P2pFill}), or, without holders, a load
+     * from the source there; then the ordinary pipeline into the pod's engine only.
+     */
+    @Override
+    public Execution start(ScaleUpRequest request, ExecutionListener listener) {
+        AgentHub current = hub.get();
+        Target target = request.target();
+        if (current == null) {
+            String message = "this operator replica does not lead, so it has no agent hub";
+            listener.finished(ExecutionResult.failed("NotLeading", message, Map.of(target.pod(), message)));
+            return reason -> { };
+        }
+        String id = BroadcastRun.updateId(request.update()) + "/scale-up/" + target.pod();
+        P2pFill fill = request.fromSource() ? null : new P2pFill(current, request.update(), request.holders());
+        return submit(new BroadcastRun(id, request.update(), List.of(target), listener, current, leases, deadlines, metrics, fill));
+    }
+
+    private Execution submit(BroadcastRun run) {
         BroadcastRun previous = runs.put(run.id(), run);
         if (previous != null) {
             previous.cancel("restarted");

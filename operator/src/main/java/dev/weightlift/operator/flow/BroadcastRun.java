@@ -66,6 +66,15 @@ import org.slf4j.MDC;
  */
 final class BroadcastRun implements EngineLeases.Holder {
 
+    /**
+     * A step before the load that puts the checkpoint into the targets' host stores some other way (P2P
+     * reads); the load then finds it held. Absent for a Broadcast.
+     */
+    interface Prefill {
+        /** Returns what it did, in words, for the log and the result. */
+        String run(BroadcastRun run, List<TensorMeta> tensors, Map<String, Participant> targets) throws FlowFailure;
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(BroadcastRun.class);
 
     private final String id;
@@ -76,6 +85,7 @@ final class BroadcastRun implements EngineLeases.Holder {
     private final EngineLeases leases;
     private final BroadcastExecutor.Deadlines deadlines;
     private final FlowMetrics metrics;
+    private final Prefill prefill;
     private final long deadlineNanos;
     private final CompletableFuture<String> cancelled = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -87,8 +97,15 @@ final class BroadcastRun implements EngineLeases.Holder {
 
     BroadcastRun(WeightUpdate update, List<Target> targets, ExecutionListener listener, AgentHub hub, EngineLeases leases,
             BroadcastExecutor.Deadlines deadlines, FlowMetrics metrics) {
+        this(updateId(update), update, targets, listener, hub, leases, deadlines, metrics, null);
+    }
+
+    /** A run under its own {@code id} (the agents' update id), with a {@code prefill} or null. */
+    BroadcastRun(String id, WeightUpdate update, List<Target> targets, ExecutionListener listener, AgentHub hub, EngineLeases leases,
+            BroadcastExecutor.Deadlines deadlines, FlowMetrics metrics, Prefill prefill) {
         this.update = update;
-        this.id = update.getMetadata().getNamespace() + "/" + update.getMetadata().getName() + "/g" + update.getMetadata().getGeneration();
+        this.id = id;
+        this.prefill = prefill;
         this.targets = List.copyOf(targets);
         this.listener = listener;
         this.hub = hub;
@@ -100,6 +117,11 @@ final class BroadcastRun implements EngineLeases.Holder {
 
     String id() {
         return id;
+    }
+
+    /** {@code namespace/name/gGENERATION}: the id of an update's Broadcast. */
+    static String updateId(WeightUpdate update) {
+        return update.getMetadata().getNamespace() + "/" + update.getMetadata().getName() + "/g" + update.getMetadata().getGeneration();
     }
 
     @Override
@@ -132,6 +154,12 @@ final class BroadcastRun implements EngineLeases.Holder {
                     LoadRequest.Granularity.FILE));
 
             long loadStart = System.nanoTime();
+            String filled = "";
+            if (prefill != null) {
+                filled = prefill.run(this, tensors, participants);
+                LOG.info("prefilled update={}: {}", id, filled);
+                checkCancelled();
+            }
             Map<String, CheckpointLoaded> loaded = load(assignment.filesByNode());
             timings.setLoadMillis(stage("load", loadStart));
 
@@ -163,7 +191,7 @@ final class BroadcastRun implements EngineLeases.Holder {
             listener.progress(new ExecutionProgress(Phase.Finalizing, made.totalBytes(), made.totalBytes(), made.buckets().size(),
                     made.buckets().size(), made.sizing().bucketBytes()));
             LOG.info("update succeeded update={} bytes={} millis={}", id, made.totalBytes(), timings.getTotalMillis());
-            listener.finished(new ExecutionResult(true, "Succeeded", "", Map.of(), made.totalBytes(), timings));
+            listener.finished(new ExecutionResult(true, "Succeeded", filled, Map.of(), made.totalBytes(), timings));
         } catch (FlowFailure f) {
             timings.setTotalMillis((System.nanoTime() - start) / 1_000_000);
             abortAgents(f.getMessage());
@@ -319,7 +347,7 @@ final class BroadcastRun implements EngineLeases.Holder {
      * Waits for one answer per node, failing fast: the first failure (or the update's cancellation or
      * deadline) ends the wait with a failure naming the node and the step.
      */
-    private <R extends Response> Map<String, R> awaitAll(String step, Map<String, CompletableFuture<R>> requests) throws FlowFailure {
+    <R extends Response> Map<String, R> awaitAll(String step, Map<String, CompletableFuture<R>> requests) throws FlowFailure {
         CompletableFuture<Void> all = CompletableFuture.allOf(requests.values().toArray(CompletableFuture[]::new));
         CompletableFuture<Object> firstFailure = new CompletableFuture<>();
         requests.values().forEach(f -> f.whenComplete((r, e) -> {
@@ -402,11 +430,11 @@ final class BroadcastRun implements EngineLeases.Holder {
         return time.toMillis();
     }
 
-    private Duration remaining() {
+    Duration remaining() {
         return Duration.ofNanos(Math.max(1_000_000, deadlineNanos - System.nanoTime()));
     }
 
-    private Duration shortDeadline() {
+    Duration shortDeadline() {
         Duration left = remaining();
         return left.compareTo(deadlines.request()) < 0 ? left : deadlines.request();
     }

@@ -1,0 +1,116 @@
+package dev.weightlift.operator.flow;
+
+import dev.weightlift.operator.plan.Bucket;
+import dev.weightlift.operator.plan.Holding;
+import dev.weightlift.operator.plan.Participant;
+import dev.weightlift.operator.plan.Plan;
+import dev.weightlift.operator.plan.TensorMeta;
+import dev.weightlift.operator.plan.Transfer;
+import dev.weightlift.protocol.broadcast.FetchWork;
+import dev.weightlift.protocol.broadcast.LoadedTensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The pure part of a P2P fill: which holder serves which tensor, and how the planner's P2P plan becomes the
+ * receiving agent's reads. Every holder may hold only its share of the files (what it loaded for the
+ * Broadcast); each tensor is read from exactly one holder, the one with the fewest bytes assigned so far.
+ */
+final class P2pFetchPlanner {
+
+    /** One holder as it answered: its owner participant and the tensors it holds (buffer = its buffer index). */
+    record HolderView(Participant owner, String host, int port, List<String> descriptors, List<LoadedTensor> tensors) {
+    }
+
+    private P2pFetchPlanner() {
+    }
+
+    /**
+     * The holdings to plan from, or empty when some tensor of {@code checkpoint} is held by no holder (then
+     * the pod is filled from the source instead).
+     *
+     * @throws FlowFailure when a holder holds a tensor unlike the checkpoint's header (dtype, shape or size)
+     */
+    static Optional<List<Holding>> holdings(List<TensorMeta> checkpoint, List<HolderView> holders) throws FlowFailure {
+        Map<String, Map<String, LoadedTensor>> byHolder = new LinkedHashMap<>();
+        for (HolderView h : holders) {
+            Map<String, LoadedTensor> own = new HashMap<>();
+            h.tensors().forEach(t -> own.put(t.name(), t));
+            byHolder.put(h.owner().node(), own);
+        }
+        Map<String, List<TensorMeta>> assigned = new LinkedHashMap<>();
+        Map<String, Long> assignedBytes = new HashMap<>();
+        holders.forEach(h -> {
+            assigned.put(h.owner().node(), new ArrayList<>());
+            assignedBytes.put(h.owner().node(), 0L);
+        });
+        for (TensorMeta tensor : checkpoint) {
+            String best = null;
+            LoadedTensor bestHeld = null;
+            for (HolderView h : holders) {
+                LoadedTensor held = byHolder.get(h.owner().node()).get(tensor.name());
+                if (held == null) {
+                    continue;
+                }
+                if (!held.dtype().equals(tensor.dtype()) || !held.shape().equals(tensor.shape()) || held.bytes() != tensor.bytes()) {
+                    throw new FlowFailure("HolderMismatch", "node " + h.owner().node() + " holds tensor " + tensor.name() + " as "
+                            + held.dtype() + held.shape() + " (" + held.bytes() + " B) but the checkpoint has " + tensor.dtype()
+                            + tensor.shape() + " (" + tensor.bytes() + " B)");
+                }
+                if (best == null || assignedBytes.get(h.owner().node()) < assignedBytes.get(best)) {
+                    best = h.owner().node();
+                    bestHeld = held;
+                }
+            }
+            if (best == null) {
+                return Optional.empty();
+            }
+            assigned.get(best).add(new TensorMeta(tensor.name(), tensor.dtype(), tensor.shape(), tensor.bytes(), bestHeld.buffer(),
+                    bestHeld.offset()));
+            assignedBytes.merge(best, tensor.bytes(), Long::sum);
+        }
+        List<Holding> holdings = new ArrayList<>();
+        for (HolderView h : holders) {
+            if (!assigned.get(h.owner().node()).isEmpty()) {
+                holdings.add(new Holding(h.owner(), assigned.get(h.owner().node())));
+            }
+        }
+        return Optional.of(holdings);
+    }
+
+    /**
+     * The receiver's reads: one buffer per bucket, in the order of the plan's schedule (its rounds never put
+     * two reads on one sender link), each bucket's copy ranges read from its owner's buffers.
+     */
+    static FetchWork fetchWork(Plan plan, List<HolderView> holders) {
+        Map<String, Integer> sourceOfOwner = new HashMap<>();
+        List<FetchWork.Source> sources = new ArrayList<>();
+        for (HolderView h : holders) {
+            sourceOfOwner.put(h.owner().id(), sources.size());
+            sources.add(new FetchWork.Source(h.owner().node(), h.host(), h.port(), h.descriptors()));
+        }
+        Set<Integer> order = new LinkedHashSet<>();
+        plan.schedule().stream().map(Transfer::bucket).forEach(order::add);
+        List<FetchWork.Buffer> buffers = new ArrayList<>();
+        for (int index : order) {
+            Bucket bucket = plan.buckets().get(index);
+            Integer source = sourceOfOwner.get(bucket.owner());
+            if (source == null) {
+                throw new IllegalStateException("bucket " + index + " is owned by " + bucket.owner() + ", which is no holder");
+            }
+            String bufferName = Integer.toString(buffers.size());
+            List<LoadedTensor> tensors = bucket.tensors().stream()
+                    .map(s -> new LoadedTensor(s.name(), s.dtype(), s.shape(), s.bytes(), bufferName, s.offset())).toList();
+            List<FetchWork.Read> reads = bucket.copies().stream()
+                    .map(c -> new FetchWork.Read(source, Integer.parseInt(c.buffer()), c.sourceOffset(), c.bucketOffset(), c.length())).toList();
+            buffers.add(new FetchWork.Buffer(bucket.bytes(), tensors, reads));
+        }
+        return new FetchWork(sources, buffers);
+    }
+}
