@@ -20,9 +20,12 @@ final class AgentProcess implements AutoCloseable {
         this.socketDir = socketDir;
     }
 
-    /** {@code classpath}: the agent's runtime classpath; {@code curveDir}: the agents' keys. */
+    /**
+     * {@code classpath}: the agent's runtime classpath; {@code curveDir}: the agents' keys; {@code httpPort}
+     * serves its {@code /metrics}; {@code p2pPort} its P2P listener.
+     */
     static AgentProcess start(String node, String classpath, String hubEndpoint, Path curveDir, Path nodeDir, int gpus,
-            String gpuMemory, String hostMemory) throws IOException {
+            String gpuMemory, String hostMemory, int httpPort, int p2pPort) throws IOException {
         Path socketDir = nodeDir.resolve("run");
         Files.createDirectories(socketDir);
         Map<String, String> env = new HashMap<>();
@@ -35,7 +38,8 @@ final class AgentProcess implements AutoCloseable {
         env.put("WEIGHTLIFT_HOST_GPUS", Integer.toString(gpus));
         env.put("WEIGHTLIFT_HOST_GPU_MEMORY", gpuMemory);
         env.put("WEIGHTLIFT_HOST_MEMORY_LIMIT", hostMemory);
-        env.put("WEIGHTLIFT_HTTP_PORT", "0");
+        env.put("WEIGHTLIFT_HTTP_PORT", Integer.toString(httpPort));
+        env.put("WEIGHTLIFT_P2P_PORT", Integer.toString(p2pPort));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-Dweightlift.log.file=" + nodeDir.resolve("agent.log"), "-cp", classpath, "dev.weightlift.agent.AgentMain");

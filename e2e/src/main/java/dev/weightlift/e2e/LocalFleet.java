@@ -13,6 +13,7 @@ import dev.weightlift.operator.flow.BroadcastExecutor;
 import dev.weightlift.operator.flow.HubAgentDirectory;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.AgentInfo;
+import dev.weightlift.operator.reconciler.scaleup.HttpEngineProbe;
 import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import dev.weightlift.operator.hub.HubConfig;
 import dev.weightlift.protocol.CurveKeys;
@@ -30,11 +31,18 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -89,7 +97,13 @@ public final class LocalFleet implements AutoCloseable {
     private final List<EnginePod> pods = new ArrayList<>();
     private KubernetesMockServer server;
     private KubernetesClient client;
+    private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
+    private final Map<String, Integer> metricsPorts = new HashMap<>();
+    private final Map<String, Integer> gpusByNode = new HashMap<>();
     private AgentHub hub;
+    private Path curve;
+    private String ipPrefix;
+    private int nextAddress = 1;
     private int enginePort;
 
     private LocalFleet(Options options) {
@@ -108,7 +122,7 @@ public final class LocalFleet implements AutoCloseable {
     }
 
     private void startAll() throws Exception {
-        Path curve = options.workDir().resolve("curve");
+        curve = options.workDir().resolve("curve");
         CurveKeys.generate(curve);
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
@@ -123,42 +137,56 @@ public final class LocalFleet implements AutoCloseable {
         hub.addUpdateListener(executor.progressListener());
         resources.add(executor);
         Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
-                executor, ScaleUpConfig.defaults(executor), registry, Clock.systemUTC());
+                executor, new ScaleUpConfig(executor, new HttpEngineProbe(Duration.ofSeconds(2)), Duration.ofMillis(500), Duration.ofSeconds(3),
+                        Duration.ofSeconds(10)), registry, Clock.systemUTC());
         operator.start();
         resources.add(operator::stop);
         resources.add(new FakeKubelet(client, NAMESPACE));
 
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        ipPrefix = "127." + random.nextInt(1, 255) + "." + random.nextInt(1, 255) + ".";
+        enginePort = random.nextInt(20_000, 30_000);
         List<String> nodes = new ArrayList<>();
         for (int n = 0; n < options.nodes(); n++) {
-            String node = "node-" + n;
-            nodes.add(node);
-            resources.add(AgentProcess.start(node, options.classpath(), hub.endpoint(), curve, options.workDir().resolve(node),
-                    options.gpusPerNode(), "1Gi", "2Gi"));
+            nodes.add("node-" + n);
+        }
+        addNodes(nodes, options.gpusPerNode());
+    }
+
+    /**
+     * Brings up nodes that join the fleet: an agent each, then an engine per fake GPU and its pod (labelled
+     * like the others, so the updates select it).
+     *
+     * @return the new pods
+     */
+    public List<EnginePod> addNodes(List<String> nodes, int gpusPerNode) throws Exception {
+        for (String node : nodes) {
+            startAgent(node, gpusPerNode);
         }
         Waits.until("every agent registered with the hub", START_DEADLINE,
                 () -> nodes.stream().allMatch(n -> hub.agent(n).isPresent()));
-
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        String prefix = "127." + random.nextInt(1, 255) + "." + random.nextInt(1, 255) + ".";
-        enginePort = random.nextInt(20_000, 30_000);
-        int address = 1;
+        List<EngineProcess> started = new ArrayList<>();
+        List<EnginePod> added = new ArrayList<>();
         for (String node : nodes) {
             AgentInfo agent = hub.agent(node).orElseThrow();
             for (GpuInfo gpu : agent.gpus()) {
                 String name = "llm-" + node + "-" + gpu.index();
-                String ip = prefix + address++;
+                String ip = ipPrefix + nextAddress++;
                 EngineProcess engine = EngineProcess.start(name, options.python(), options.pythonPath(), ip, enginePort,
                         List.of(gpu.uuid()), options.shape(), options.engineFaults().getOrDefault(engines.size(), List.of()),
                         options.workDir().resolve(node).resolve(name + ".log"));
                 engines.add(engine);
+                started.add(engine);
                 resources.add(engine);
-                pods.add(new EnginePod(name, node, List.of(gpu.uuid()), ip));
+                EnginePod pod = new EnginePod(name, node, List.of(gpu.uuid()), ip);
+                pods.add(pod);
+                added.add(pod);
             }
         }
-        for (EngineProcess engine : engines) {
+        for (EngineProcess engine : started) {
             engine.awaitReady(START_DEADLINE);
         }
-        for (EnginePod pod : pods) {
+        for (EnginePod pod : added) {
             client.resource(new PodBuilder().withNewMetadata().withName(pod.name()).withNamespace(NAMESPACE)
                     .withLabels(Map.of(APP_LABEL, APP))
                     .withAnnotations(Map.of(WeightUpdate.GPUS_ANNOTATION, String.join(",", pod.gpus()),
@@ -167,10 +195,71 @@ public final class LocalFleet implements AutoCloseable {
                     .withNewSpec().withNodeName(pod.node()).addNewContainer().withName("engine").withImage("vllm/vllm-openai")
                     .endContainer().endSpec().build()).create();
         }
-        Waits.until("every pod running", START_DEADLINE, () -> pods.stream().allMatch(p -> {
+        Waits.until("every pod running", START_DEADLINE, () -> added.stream().allMatch(p -> {
             Pod pod = client.pods().inNamespace(NAMESPACE).withName(p.name()).get();
             return pod != null && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase());
         }));
+        return added;
+    }
+
+    /**
+     * Restarts every agent process (as after a node reboot the host stores are empty); the engines keep
+     * running. Returns once every agent registered again.
+     */
+    public void restartAgents() throws Exception {
+        List<String> nodes = new ArrayList<>(agents.keySet());
+        for (String node : nodes) {
+            AgentProcess old = agents.remove(node);
+            resources.remove(old);
+            old.close();
+        }
+        for (String node : nodes) {
+            startAgent(node, gpusByNode.get(node));
+        }
+        Waits.until("every agent registered again, holding nothing", START_DEADLINE, () -> nodes.stream()
+                .allMatch(n -> hub.agent(n).isPresent() && hub.agent(n).get().checkpoints().isEmpty()));
+    }
+
+    private void startAgent(String node, int gpus) throws IOException {
+        int metricsPort = freePort();
+        AgentProcess agent = AgentProcess.start(node, options.classpath(), hub.endpoint(), curve, options.workDir().resolve(node),
+                gpus, "1Gi", "2Gi", metricsPort, freePort());
+        agents.put(node, agent);
+        metricsPorts.put(node, metricsPort);
+        gpusByNode.put(node, gpus);
+        resources.add(agent);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /**
+     * The agent's counters now, from its {@code /metrics}: every sample of the metrics whose name starts with
+     * {@code prefix}, keyed by the sample line's name and labels (e.g. {@code weightlift_pipeline_bytes_total{gpu="GPU-..."}}).
+     */
+    public Map<String, Double> agentCounters(String node, String prefix) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPorts.get(node) + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("agent of " + node + ": /metrics answered " + response.statusCode());
+        }
+        Map<String, Double> counters = new TreeMap<>();
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith(prefix)) {
+                int space = line.lastIndexOf(' ');
+                counters.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return counters;
+    }
+
+    /** The agent's view of the node as of its latest heartbeat. */
+    public AgentInfo agent(String node) {
+        return hub.agent(node).orElseThrow(() -> new IllegalStateException("no agent of " + node + " is connected"));
     }
 
     private static java.util.logging.Logger quiet(String name) {

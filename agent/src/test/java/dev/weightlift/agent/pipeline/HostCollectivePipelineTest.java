@@ -8,7 +8,9 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
-import dev.weightlift.agent.engine.trigger.VllmCollectiveRpcTrigger;
+import dev.weightlift.agent.engine.nativeprotocol.NativeConnector;
+import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import dev.weightlift.agent.transport.host.TcpCollective;
 import dev.weightlift.agent.transport.host.TransferOptions;
 import dev.weightlift.agent.transport.host.TransferServer;
@@ -40,6 +42,7 @@ class HostCollectivePipelineTest {
         Path shm = Files.createDirectories(dir.resolve("shm"));
         try (HostBackend backend = new HostBackend(new HostBackendConfig("node-a", 2, 64L << 20, 64L << 20, shm,
                         Duration.ofSeconds(30)));
+                HostStore store = new HostStore(backend.hostAllocator());
                 EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(dir.resolve("sockets")));
                 NodePipeline nodePipeline = new NodePipeline(new PipelineMetrics(new SimpleMeterRegistry()));
                 TransferServer transfers = TransferServer.start(new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(10));
@@ -47,7 +50,7 @@ class HostCollectivePipelineTest {
                         "--vocab", "128", "--hidden", "32", "--layers", "4")) {
             List<InetSocketAddress> peers = List.of(transfers.address(), transfers.address());
             try (GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
-                            backend.hostAllocator(), 5);
+                            store, Files.createDirectories(dir.resolve("checkpoints")), "v1", 5);
                     TcpCollective rank0 = TcpCollective.open(transfers, "wu/v1", 0, peers, TransferOptions.DEFAULT);
                     TcpCollective rank1 = TcpCollective.open(transfers, "wu/v1", 1, peers, TransferOptions.DEFAULT)) {
                 List<PipelineBucket> all = checkpoint.buckets(SLOT, true);
@@ -56,8 +59,8 @@ class HostCollectivePipelineTest {
                         new InstanceUpdate.GpuPart(backend.gpus().get(1), rank1, ownedBy(all, 1)));
                 PipelineOptions options = PipelineOptions.defaults(SLOT)
                         .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20), Duration.ofSeconds(20));
-                List<PipelineResult> results = new InstanceUpdate(server, nodePipeline).run("default/wu/v1", "v1",
-                        VllmCollectiveRpcTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
+                List<PipelineResult> results = new InstanceUpdate(new NativeConnector(server), nodePipeline).run("default/wu/v1", "v1",
+                        VllmNativeTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
                 assertEquals(2, results.size());
                 JsonNode workers = engine.rpc("weight_checksums");
                 assertEquals(2, workers.size());
