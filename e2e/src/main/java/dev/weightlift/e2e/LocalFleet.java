@@ -11,6 +11,7 @@ import dev.weightlift.operator.WeightliftOperator;
 import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.operator.flow.BroadcastExecutor;
 import dev.weightlift.operator.flow.HubAgentDirectory;
+import dev.weightlift.operator.flow.KeepSync;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.AgentInfo;
 import dev.weightlift.operator.reconciler.scaleup.HttpEngineProbe;
@@ -46,6 +47,7 @@ import java.util.TreeMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 
@@ -141,6 +143,7 @@ public final class LocalFleet implements AutoCloseable {
                         Duration.ofSeconds(10)), registry, Clock.systemUTC());
         operator.start();
         resources.add(operator::stop);
+        resources.add(new KeepSync(client, () -> bound, Set.of(NAMESPACE)).start(Duration.ofSeconds(1)));
         resources.add(new FakeKubelet(client, NAMESPACE));
 
         ThreadLocalRandom random = ThreadLocalRandom.current();

@@ -29,6 +29,7 @@ class P2pScaleUpE2ETest {
     static final Duration DEADLINE = Duration.ofSeconds(90);
     static final String PIPELINE_BYTES = "weightlift_pipeline_bytes_total";
     static final String P2P_BYTES = "weightlift_p2p_read_bytes_total";
+    static final String KEPT = "weightlift_p2p_kept_versions";
 
     static Path work;
     static LocalFleet fleet;
@@ -51,11 +52,15 @@ class P2pScaleUpE2ETest {
     @Test
     void podsJoiningLaterAreFilledByP2pThenFromSourceOnceNoNodeHoldsTheVersion() throws Exception {
         TinyCheckpoint checkpoint = TinyCheckpoint.write(work.resolve("checkpoints").resolve("v1"), SHAPE, "v1");
-        fleet.apply("v1", "v1", checkpoint, "1Mi", (int) DEADLINE.toSeconds());
+        fleet.apply("v1", "v1", checkpoint, "4Mi", (int) DEADLINE.toSeconds());
         WeightUpdate done = fleet.await("v1", u -> u.getStatus() != null && u.getStatus().getPhase() != null
                 && u.getStatus().getPhase().isTerminal(), DEADLINE.plusSeconds(10));
-        assertEquals(Phase.Succeeded, done.getStatus().getPhase(), () -> "status: " + done.getStatus());
+        assertEquals(Phase.Succeeded, done.getStatus().getPhase(), () -> "conditions: " + done.getStatus().getConditions());
         List<String> fleetNodes = List.of("node-0", "node-1");
+        for (String node : fleetNodes) {
+            Waits.until(node + " keeps v1 pinned (the update may still fill pods)", DEADLINE,
+                    () -> kept(node) == 1.0);
+        }
         Map<String, Map<String, Double>> before = new HashMap<>();
         for (String node : fleetNodes) {
             before.put(node, fleet.agentCounters(node, "weightlift_"));
@@ -98,6 +103,17 @@ class P2pScaleUpE2ETest {
         assertEquals(7 * checkpoint.bytes(), all.bytesChecked());
         assertEquals(0.0, counters(fleet.agentCounters("node-4", "weightlift_"), P2P_BYTES).values().stream()
                 .mapToDouble(Double::doubleValue).sum(), "node-4 read nothing by P2P");
+    }
+
+    private static double kept(String node) {
+        try {
+            return fleet.agentCounters(node, KEPT).getOrDefault(KEPT, 0.0);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     private static PodResult awaitFilled(LocalFleet.EnginePod pod) throws Exception {

@@ -5,6 +5,7 @@ import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.operator.ops.OpsServer;
 import dev.weightlift.operator.flow.BroadcastExecutor;
 import dev.weightlift.operator.flow.HubAgentDirectory;
+import dev.weightlift.operator.flow.KeepSync;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.HubConfig;
 import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
@@ -18,6 +19,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -27,6 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class OperatorMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(OperatorMain.class);
+    private static final Duration KEEP_SYNC_INTERVAL = Duration.ofSeconds(10);
 
     private OperatorMain() {
     }
@@ -55,11 +58,13 @@ public final class OperatorMain {
         KubernetesClient client = new KubernetesClientBuilder().build();
         Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub::get), executor,
                 ScaleUpConfig.defaults(executor), registry, Clock.systemUTC(), leadership);
+        KeepSync keepSync = new KeepSync(client, hub::get, config.watchNamespaces()).start(KEEP_SYNC_INTERVAL);
         OpsServer ops = new OpsServer(config.httpPort(), registry, () -> WeightliftOperator.readiness(operator));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);
             LOG.info("shutting down");
             operator.stop();
+            keepSync.close();
             executor.close();
             if (hub.get() != null) {
                 hub.get().close();

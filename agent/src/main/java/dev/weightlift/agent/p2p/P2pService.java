@@ -22,6 +22,7 @@ import dev.weightlift.protocol.broadcast.FetchWork;
 import dev.weightlift.protocol.broadcast.LoadedTensor;
 import dev.weightlift.protocol.broadcast.WorkCodec;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -67,6 +68,8 @@ public final class P2pService implements AutoCloseable {
         this.readTimeout = readTimeout;
         this.bytesRead = Counter.builder("weightlift.p2p.read.bytes").description("bytes this agent read from holders by P2P")
                 .baseUnit("bytes").register(meters);
+        Gauge.builder("weightlift.p2p.kept.versions", this, P2pService::keptVersions)
+                .description("checkpoint versions kept pinned because an update still needs them").register(meters);
     }
 
     /** Pins a held version, registers its buffers with the P2P listener (started on first use) and describes them. */
@@ -124,6 +127,10 @@ public final class P2pService implements AutoCloseable {
             }
         }
         return new Ack();
+    }
+
+    private synchronized int keptVersions() {
+        return kept.size();
     }
 
     /** Bytes read from holders since the agent started. */
