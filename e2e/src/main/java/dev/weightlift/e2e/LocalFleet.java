@@ -14,6 +14,8 @@ import dev.weightlift.operator.flow.HubAgentDirectory;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.AgentInfo;
 import dev.weightlift.operator.hub.HubConfig;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import dev.weightlift.protocol.CurveKeys;
 import dev.weightlift.protocol.GpuInfo;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -122,7 +124,7 @@ public final class LocalFleet implements AutoCloseable {
         hub.addUpdateListener(executor.progressListener());
         resources.add(executor);
         Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
-                executor, registry, Clock.systemUTC());
+                executor, ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC());
         operator.start();
         resources.add(operator::stop);
         resources.add(new FakeKubelet(client, NAMESPACE));

@@ -7,6 +7,8 @@ import dev.weightlift.operator.flow.BroadcastExecutor;
 import dev.weightlift.operator.flow.HubAgentDirectory;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.HubConfig;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -52,8 +54,8 @@ public final class OperatorMain {
                     }
                 });
         KubernetesClient client = new KubernetesClientBuilder().build();
-        Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub::get), executor, registry,
-                Clock.systemUTC(), leadership);
+        Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub::get), executor,
+                ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC(), leadership);
         OpsServer ops = new OpsServer(config.httpPort(), registry, () -> WeightliftOperator.readiness(operator));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);

@@ -2,6 +2,9 @@ package dev.weightlift.operator.flow;
 
 import dev.weightlift.operator.reconciler.weightupdate.AgentDirectory;
 import dev.weightlift.operator.reconciler.weightupdate.AgentInfo;
+import dev.weightlift.operator.reconciler.weightupdate.HeldVersion;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -22,6 +25,18 @@ public final class HubAgentDirectory implements AgentDirectory {
     @Override
     public Optional<AgentInfo> agent(String node) {
         dev.weightlift.operator.hub.AgentDirectory current = hub.get();
-        return current == null ? Optional.empty() : current.agent(node).map(a -> new AgentInfo(a.node(), a.gpuUuids(), a.gpusByPod()));
+        return current == null ? Optional.empty() : current.agent(node).map(HubAgentDirectory::view);
+    }
+
+    @Override
+    public List<AgentInfo> agents() {
+        dev.weightlift.operator.hub.AgentDirectory current = hub.get();
+        return current == null ? List.of() : current.agents().stream().map(HubAgentDirectory::view)
+                .sorted(Comparator.comparing(AgentInfo::node)).toList();
+    }
+
+    private static AgentInfo view(dev.weightlift.operator.hub.AgentInfo agent) {
+        return new AgentInfo(agent.node(), agent.gpuUuids(), agent.gpusByPod(),
+                agent.checkpoints().stream().map(c -> new HeldVersion(c.name(), c.version())).toList());
     }
 }
