@@ -183,8 +183,9 @@ final class NodeUpdate implements AutoCloseable {
     }
 
     private CompletableFuture<String> trigger(NodeWork.Instance instance, java.util.concurrent.Executor threads) {
-        EngineTrigger trigger = new VllmNativeTrigger(new EngineHttp("vLLM", URI.create("http://" + instance.host() + ":" + instance.port() + "/"),
-                Duration.ofMillis(200), EngineHttp.DEFAULT_RESPONSE_MARGIN), VllmNativeTrigger.DEFAULT_PATH);
+        EngineTrigger trigger = new VllmNativeTrigger(new EngineHttp("vllm " + instance.name(),
+                URI.create("http://" + instance.host() + ":" + instance.port() + "/"), Duration.ofMillis(200), EngineHttp.DEFAULT_RESPONSE_MARGIN),
+                instance.triggerPath() == null ? VllmNativeTrigger.DEFAULT_PATH : instance.triggerPath());
         return CompletableFuture.runAsync(() -> {
             try {
                 trigger.awaitReady(remaining());
@@ -194,9 +195,10 @@ final class NodeUpdate implements AutoCloseable {
         }, threads).thenCompose(ready -> trigger.start(TriggerRequest.nativeProtocol(engines.endpoint(), id, version, remaining())))
                 .whenComplete((body, error) -> {
                     if (error != null) {
-                        cancellation.cancel("engine " + instance.name() + ": " + message(error));
+                        String reason = "engine " + instance.name() + ": " + message(error);
+                        cancellation.cancel(reason);
                         synchronized (channels) {
-                            channels.stream().filter(c -> instance.gpus().contains(c.gpuUuid())).forEach(ProgressChannel::close);
+                            channels.stream().filter(c -> instance.gpus().contains(c.gpuUuid())).forEach(c -> c.cancelConnect(reason));
                         }
                     }
                 });

@@ -78,13 +78,13 @@ final class ProgressChannel implements WorkerChannel {
     }
 
     @Override
-    public boolean abort(String reason) {
-        return inner.abort(reason);
+    public void cancelConnect(String reason) {
+        inner.cancelConnect(reason);
     }
 
     @Override
-    public void cancelConnect(String reason) {
-        inner.cancelConnect(reason);
+    public boolean abort(String reason) {
+        return inner.abort(reason);
     }
 
     @Override

@@ -11,8 +11,7 @@ import java.util.function.Supplier;
 /**
  * The reconciler's view of the agent hub: a node has an agent while one is connected, with the GPUs of the
  * engine pods it knows; a pod its agent does not know yet names its GPUs itself (annotation
- * {@code weightlift.dev/gpus}, read by the target resolver). The versions an agent holds are those of its
- * latest heartbeat.
+ * {@code weightlift.dev/gpus}, read by the target resolver).
  */
 public final class HubAgentDirectory implements AgentDirectory {
 
@@ -32,8 +31,8 @@ public final class HubAgentDirectory implements AgentDirectory {
     @Override
     public List<AgentInfo> agents() {
         dev.weightlift.operator.hub.AgentDirectory current = hub.get();
-        return current == null ? List.of()
-                : current.agents().stream().map(HubAgentDirectory::view).sorted(Comparator.comparing(AgentInfo::node)).toList();
+        return current == null ? List.of() : current.agents().stream().map(HubAgentDirectory::view)
+                .sorted(Comparator.comparing(AgentInfo::node)).toList();
     }
 
     private static AgentInfo view(dev.weightlift.operator.hub.AgentInfo agent) {

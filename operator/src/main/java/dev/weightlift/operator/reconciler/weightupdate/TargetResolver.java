@@ -70,17 +70,12 @@ public final class TargetResolver {
                 targets.size() + " of " + pods.size() + " pods matching " + selector + " take part");
     }
 
-    /**
-     * The target a running pod makes, served by {@code agent} (the agent of the pod's node): its GPUs as the agent
-     * reports them, else as the pod names them in {@link WeightUpdate#GPUS_ANNOTATION}.
-     */
+    /** The target a running pod makes, served by {@code agent} (the agent of the pod's node). */
     public static Target target(String namespace, Pod pod, AgentInfo agent) {
         String name = pod.getMetadata().getName();
         List<String> gpus = agent.gpusOf(namespace, name);
-        if (gpus.isEmpty()) {
-            gpus = annotatedGpus(pod);
-        }
-        return new Target(namespace, name, pod.getMetadata().getUid(), pod.getSpec().getNodeName(), pod.getStatus().getPodIP(), gpus);
+        return new Target(namespace, name, pod.getMetadata().getUid(), pod.getSpec().getNodeName(), pod.getStatus().getPodIP(),
+                gpus.isEmpty() ? annotatedGpus(pod) : gpus);
     }
 
     /** The GPUs the pod names in {@link WeightUpdate#GPUS_ANNOTATION}, or none. */
