@@ -2,8 +2,8 @@ package dev.weightlift.agent.device.cuda;
 
 import dev.weightlift.agent.device.MemoryKind;
 import dev.weightlift.agent.device.MemoryRegion;
+import dev.weightlift.agent.device.NativeMemory;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -46,11 +46,7 @@ class CudaRegion implements MemoryRegion {
         if (offset < 0 || length < 0 || offset + length > size) {
             throw new IndexOutOfBoundsException("view [" + offset + ", " + (offset + length) + ") of a " + size + "-byte region");
         }
-        return new RawPointer(address + offset, length).asByteBuffer().order(ByteOrder.nativeOrder());
-    }
-
-    boolean isClosed() {
-        return closed.get();
+        return NativeMemory.view(address + offset, length);
     }
 
     @Override

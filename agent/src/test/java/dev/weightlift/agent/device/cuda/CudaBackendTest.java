@@ -14,10 +14,15 @@ import dev.weightlift.agent.device.MemoryRegion;
 import dev.weightlift.agent.device.ShareHandle;
 import dev.weightlift.agent.device.SharedRegion;
 import dev.weightlift.agent.device.StreamEvent;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.time.Duration;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CudaBackendTest {
 
@@ -113,6 +118,30 @@ class CudaBackendTest {
         try (CudaBackend after = CudaBackend.open(MIB)) {
             assertTrue(Math.abs(after.gpu(0).freeMemory() - before) < 64 * MIB,
                     "free memory before " + before + ", after " + after.gpu(0).freeMemory());
+        }
+    }
+
+    @Test
+    void aFileIsPinnedInPlace(@TempDir Path dir) throws IOException {
+        assumeTrue(CudaRuntime.available(), "no CUDA here");
+        byte[] data = new byte[(int) (4 * MIB)];
+        new Random(11).nextBytes(data);
+        Path file = Files.write(dir.resolve("weights.bin"), data);
+        try (CudaBackend backend = CudaBackend.open(16 * MIB)) {
+            CudaGpu gpu = backend.gpu(0);
+            try (MemoryRegion mapped = backend.hostAllocator().mapPinned(file, MIB, 2 * MIB);
+                    MemoryRegion device = gpu.allocate(2 * MIB);
+                    MemoryRegion back = backend.hostAllocator().allocatePinned(2 * MIB);
+                    CopyStream stream = gpu.newStream("mapped")) {
+                assertEquals(MemoryKind.HOST_MAPPED, mapped.kind());
+                stream.copy(mapped, 0, device, 0, 2 * MIB);
+                stream.copy(device, 0, back, 0, 2 * MIB);
+                stream.synchronize();
+                byte[] got = new byte[(int) (2 * MIB)];
+                back.view(0, got.length).get(got);
+                assertArrayEquals(Arrays.copyOfRange(data, (int) MIB, (int) (3 * MIB)), got);
+            }
+            assertEquals(0, backend.hostAllocator().bytesInUse());
         }
     }
 
