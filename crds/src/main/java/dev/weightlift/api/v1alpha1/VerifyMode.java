@@ -1,0 +1,5 @@
+package dev.weightlift.api.v1alpha1;
+
+public enum VerifyMode {
+    None, Checksum
+}
