@@ -1,0 +1,31 @@
+package dev.weightlift.agent.store;
+
+import java.time.Duration;
+
+/**
+ * Settings of the host store.
+ *
+ * @param budgetBytes    host memory the store may hold across all versions
+ * @param retainVersions versions kept per checkpoint name (2: current and previous); older ones are dropped
+ *                       once no update pins them
+ * @param bufferCapacity size of the buffers tensors are packed into (raised to the largest tensor)
+ * @param chunkBytes     largest single read; big tensors are read by several threads
+ * @param readThreads    threads reading files in parallel
+ * @param loadTimeout    longest one load may take
+ */
+public record HostStoreConfig(long budgetBytes, int retainVersions, long bufferCapacity, long chunkBytes,
+        int readThreads, Duration loadTimeout) {
+
+    public HostStoreConfig {
+        if (budgetBytes < 0 || retainVersions < 1 || bufferCapacity < 1 || chunkBytes < 1 || readThreads < 1) {
+            throw new IllegalArgumentException("host store: budget >= 0, retainVersions, bufferCapacity, chunkBytes"
+                    + " and readThreads >= 1 expected");
+        }
+    }
+
+    /** Current and previous versions, 4 GiB buffers as checkpoint-engine, 32 MiB reads, one thread per core. */
+    public static HostStoreConfig defaults(long budgetBytes) {
+        return new HostStoreConfig(budgetBytes, 2, 4L << 30, 32L << 20,
+                Math.max(2, Runtime.getRuntime().availableProcessors()), Duration.ofMinutes(30));
+    }
+}
