@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One H200 (nvidia-h200): the cuda backend's tests on the GPU, the pinned H2D bound, then a CHECKPOINT
+# (default 16Gi) update from pinned host memory into a stand-in engine process through CUDA IPC, every
+# byte checked, measured against that bound. Ends with ratio=update/pinned-H2D.
+# Usage (GPU machine, repository root, .device carried): agent/bench/gpu-update.sh [CHECKPOINT] [BUCKET]
+source agent/bench/gpu-env.sh
+total=${1:-16Gi}
+bucket=${2:-1Gi}
+echo "== cuda backend tests on the GPU"
+jtest dev.weightlift.agent.device.cuda 2>&1 | tee "$OUT/update-tests.txt" || echo "GPU TESTS FAILED"
+echo "== bounds"
+jv dev.weightlift.agent.bench.CudaBoundsBench --bytes 4Gi --reps 3 2>&1 | tee "$OUT/update-bounds.txt"
+bound=$(value h2d_1gpu_GBps "$OUT/update-bounds.txt")
+echo "== update $total in $bucket buckets into one engine process"
+jv dev.weightlift.agent.bench.CudaUpdateBench --rank 0 --ranks 1 --gpu 0 --total "$total" --bucket "$bucket" \
+  --engine agent/bench/engine_consumer.py --reps 3 --bound-GBps "$bound" 2>&1 | tee "$OUT/update-bench.txt"
+echo "ratio=$(value ratio "$OUT/update-bench.txt")"
