@@ -67,8 +67,7 @@ class Consumer:
         self.tensors = None
 
     def open(self, hex_handle, size):
-        handle = IpcHandle()
-        handle.reserved = bytes.fromhex(hex_handle)
+        handle = IpcHandle.from_buffer_copy(bytes.fromhex(hex_handle))
         ptr = ctypes.c_void_p()
         rc = self.lib.cudaIpcOpenMemHandle(ctypes.byref(ptr), handle, 1)
         if rc != 0:

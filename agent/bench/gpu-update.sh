@@ -7,7 +7,7 @@ source agent/bench/gpu-env.sh
 total=${1:-16Gi}
 bucket=${2:-1Gi}
 echo "== cuda backend tests on the GPU"
-jtest dev.weightlift.agent.device.cuda 2>&1 | tee "$OUT/update-tests.txt" || echo "GPU TESTS FAILED"
+jtest .device/test/classes 'dev\.weightlift\.agent\.device\.cuda\..*' 2>&1 | tee "$OUT/update-tests.txt" || echo "GPU TESTS FAILED"
 echo "== bounds"
 jv dev.weightlift.agent.bench.CudaBoundsBench --bytes 4Gi --reps 3 2>&1 | tee "$OUT/update-bounds.txt"
 bound=$(value h2d_1gpu_GBps "$OUT/update-bounds.txt")
