@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * What an agent reports about one checkpoint version it holds, as JSON: the buffer sizes and the tensor
- * table in {@link TensorTableCodec}'s compact form. About 1.1 MB of JSON for 100k tensors: see
- * agent/docs/host-store.md.
+ * table in {@link TensorTableCodec}'s compact form: about 53 KB of JSON for a 100k-tensor checkpoint (see
+ * agent/docs/host-store.md).
  */
 public record CheckpointMetadata(String checkpoint, String version, List<Long> bufferSizes, int tensorCount,
         String format, String tensors) {
