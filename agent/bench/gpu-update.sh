@@ -11,6 +11,11 @@ jtest .device/test/classes 'dev\.weightlift\.agent\.device\.cuda\..*' 2>&1 | tee
 echo "== bounds"
 jv dev.weightlift.agent.bench.CudaBoundsBench --bytes 4Gi --reps 3 2>&1 | tee "$OUT/update-bounds.txt"
 bound=$(value h2d_1gpu_GBps "$OUT/update-bounds.txt")
+echo "== real model: transformers model from a config, safetensors -> agent -> engine with other weights"
+model=$(mktemp -d)
+python3 agent/bench/make_model.py "$model" > "$model/config.json"
+jv dev.weightlift.agent.bench.CudaModelCheck --dir "$model" --engine agent/bench/engine_consumer.py --bucket 16Mi 2>&1 \
+  | tee "$OUT/update-model.txt" || echo "MODEL CHECK FAILED"
 echo "== update $total in $bucket buckets into one engine process"
 jv dev.weightlift.agent.bench.CudaUpdateBench --rank 0 --ranks 1 --gpu 0 --total "$total" --bucket "$bucket" \
   --engine agent/bench/engine_consumer.py --reps 3 --bound-GBps "$bound" 2>&1 | tee "$OUT/update-bench.txt"
