@@ -26,6 +26,14 @@ public interface WorkerChannel extends AutoCloseable {
     /** Sends one bucket's tensor list; returns without waiting (see {@link #awaitAck}). */
     void sendBucket(List<TensorEntry> tensors) throws EngineException;
 
+    /**
+     * Sends one bucket with the CRC-32 of its tensors' bytes (in list order), which the worker verifies
+     * before it loads them; a protocol that cannot carry a checksum throws.
+     */
+    default void sendBucket(List<TensorEntry> tensors, long crc32) throws EngineException {
+        throw new EngineException("the engine protocol of the worker on GPU " + gpuUuid() + " cannot verify checksums");
+    }
+
     /** Waits for the acknowledgement of the last message sent; an error reply becomes an exception. */
     void awaitAck(Duration timeout) throws EngineException;
 
@@ -34,6 +42,14 @@ public interface WorkerChannel extends AutoCloseable {
 
     /** Runs the engine's post-load processing (e.g. vLLM's process_weights_after_loading) and waits for it. */
     void finish(Duration timeout) throws EngineException;
+
+    /**
+     * Like {@link #finish(Duration)}, telling the worker which checkpoint version it now holds where the
+     * protocol carries it (the native one checks the worker's echo).
+     */
+    default void finish(String version, Duration timeout) throws EngineException {
+        finish(timeout);
+    }
 
     /** Tells the worker the update is abandoned (it must not report success); never blocks past a short deadline. */
     void abort(String reason);

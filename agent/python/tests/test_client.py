@@ -1,0 +1,203 @@
+"""update_from_agent against a small in-test agent speaking the protocol over a real Unix socket and shm file."""
+
+import os
+import socket
+import tempfile
+import threading
+import unittest
+import zlib
+
+import torch
+
+from weightlift_engine import AgentError, UpdateAborted, update_from_agent
+from weightlift_engine.protocol import Connection
+
+GPU = "GPU-test-0"
+
+
+class FakeAgent:
+    """Plays the agent's side of one update; ``script(conn)`` drives it after welcome."""
+
+    def __init__(self, directory, script, welcome=True):
+        self.path = os.path.join(directory, "weightlift.sock")
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(1)
+        self.script = script
+        self.welcome = welcome
+        self.hello = None
+        self.replies = []
+        self.error = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        sock, _ = self.server.accept()
+        conn = Connection(sock, "worker")
+        try:
+            self.hello, _ = conn.recv(5)
+            if not self.welcome:
+                conn.send({"type": "error", "message": "no update expects this GPU"})
+                return
+            conn.send({"type": "welcome", "protocol": 1, "update": self.hello["update"]})
+            self.script(self, conn)
+        except Exception as e:
+            self.error = e
+        finally:
+            conn.close()
+
+    def ask(self, conn, message, raw=b""):
+        conn.send(message, raw)
+        reply, _ = conn.recv(5)
+        self.replies.append(reply)
+        return reply
+
+    def join(self):
+        self.thread.join(10)
+        self.server.close()
+
+
+class ClientTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.shm = os.path.join(self.dir.name, "buffer")
+        self.size = 2 * 4096
+        with open(self.shm, "wb") as f:
+            f.truncate(self.size)
+        self.endpoint = "unix://" + os.path.join(self.dir.name, "weightlift.sock")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write(self, offset, tensor):
+        data = tensor.contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+        with open(self.shm, "r+b") as f:
+            f.seek(offset)
+            f.write(data)
+        return data
+
+    def share(self):
+        return {"type": "share", "handle": {"kind": "shm", "path": self.shm, "size": self.size}}
+
+    def test_full_update_loads_every_tensor_and_runs_the_post_hook(self):
+        a = torch.arange(12, dtype=torch.float32).view(3, 4)
+        b = torch.tensor([1.5, -2.0], dtype=torch.bfloat16)
+        crc = zlib.crc32(self.write(0, a))
+        self.write(4096, b)
+
+        def script(agent, conn):
+            agent.ask(conn, self.share())
+            agent.ask(conn, {"type": "bucket", "id": 0, "checksum": {"algorithm": "crc32", "value": crc},
+                             "tensors": [{"name": "a", "dtype": "F32", "shape": [3, 4], "offset": 0, "nbytes": 48}]})
+            agent.ask(conn, {"type": "bucket", "id": 1,
+                             "tensors": [{"name": "b", "dtype": "BF16", "shape": [2], "offset": 4096, "nbytes": 4}]})
+            agent.ask(conn, {"type": "release"})
+            agent.ask(conn, {"type": "finish", "version": "v7"})
+
+        agent = FakeAgent(self.dir.name, script)
+        loaded = {}
+        hooks = []
+        result = update_from_agent(self.endpoint, "u1", GPU,
+                                   lambda weights: loaded.update({n: t.clone() for n, t in weights}),
+                                   lambda: hooks.append(True), timeout_s=5)
+        agent.join()
+        self.assertIsNone(agent.error)
+        self.assertEqual(agent.hello["gpu_uuid"], GPU)
+        self.assertEqual(agent.hello["update"], "u1")
+        self.assertEqual([r["type"] for r in agent.replies], ["ack", "ack", "ack", "ack", "done"])
+        self.assertEqual(agent.replies[1]["id"], 0)
+        self.assertEqual(agent.replies[4]["version"], "v7")
+        self.assertTrue(torch.equal(loaded["a"], a))
+        self.assertTrue(torch.equal(loaded["b"], b))
+        self.assertEqual(hooks, [True])
+        self.assertEqual(result, {"gpu_uuid": GPU, "version": "v7", "buckets": 2, "bytes": 52})
+
+    def test_a_failing_run_sends_the_traceback_and_raises(self):
+        def script(agent, conn):
+            agent.ask(conn, self.share())
+            agent.ask(conn, {"type": "bucket", "id": 0,
+                             "tensors": [{"name": "a", "dtype": "F32", "shape": [2], "offset": 0, "nbytes": 8}]})
+
+        def run(weights):
+            raise RuntimeError("parameter exploded")
+
+        agent = FakeAgent(self.dir.name, script)
+        with self.assertRaisesRegex(RuntimeError, "parameter exploded"):
+            update_from_agent(self.endpoint, "u1", GPU, run, timeout_s=5)
+        agent.join()
+        self.assertEqual(agent.replies[-1]["type"], "error")
+        self.assertIn("parameter exploded", agent.replies[-1]["message"])
+
+    def test_a_checksum_mismatch_is_an_error(self):
+        self.write(0, torch.ones(2))
+
+        def script(agent, conn):
+            agent.ask(conn, self.share())
+            agent.ask(conn, {"type": "bucket", "id": 0, "checksum": {"algorithm": "crc32", "value": 1},
+                             "tensors": [{"name": "a", "dtype": "F32", "shape": [2], "offset": 0, "nbytes": 8}]})
+
+        agent = FakeAgent(self.dir.name, script)
+        with self.assertRaisesRegex(ValueError, "checksum mismatch"):
+            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+        agent.join()
+        self.assertIn("checksum mismatch", agent.replies[-1]["message"])
+
+    def test_entries_outside_the_buffer_or_with_wrong_sizes_are_refused(self):
+        bad_entries = [
+            {"name": "x", "dtype": "F32", "shape": [2], "offset": self.size - 4, "nbytes": 8},
+            {"name": "x", "dtype": "F32", "shape": [3], "offset": 0, "nbytes": 8},
+            {"name": "x", "dtype": "Q4", "shape": [2], "offset": 0, "nbytes": 2},
+            {"name": "x", "dtype": "F32", "shape": [2], "offset": 2, "nbytes": 8},
+        ]
+        for entry in bad_entries:
+            with self.subTest(entry=entry):
+                def script(agent, conn, entry=entry):
+                    agent.ask(conn, self.share())
+                    agent.ask(conn, {"type": "bucket", "id": 0, "tensors": [entry]})
+
+                agent = FakeAgent(self.dir.name, script)
+                with self.assertRaises(Exception):
+                    update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+                agent.join()
+                self.assertEqual(agent.replies[-1]["type"], "error")
+                self.assertIn("'x'", agent.replies[-1]["message"])
+
+    def test_abort_raises_with_the_reason(self):
+        def script(agent, conn):
+            agent.ask(conn, self.share())
+            agent.ask(conn, {"type": "abort", "reason": "another worker failed"})
+
+        agent = FakeAgent(self.dir.name, script)
+        with self.assertRaisesRegex(UpdateAborted, "another worker failed"):
+            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+        agent.join()
+        self.assertEqual(agent.replies[-1]["type"], "ack")
+
+    def test_refused_hello_raises_the_agents_reason(self):
+        agent = FakeAgent(self.dir.name, None, welcome=False)
+        with self.assertRaisesRegex(AgentError, "no update expects this GPU"):
+            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+        agent.join()
+
+    def test_an_agent_that_goes_quiet_times_out(self):
+        quiet = threading.Event()
+
+        def script(agent, conn):
+            quiet.wait(5)
+
+        agent = FakeAgent(self.dir.name, script)
+        with self.assertRaises(TimeoutError):
+            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=0.3)
+        quiet.set()
+        agent.join()
+
+    def test_a_missing_agent_fails_after_the_connect_deadline(self):
+        with self.assertRaisesRegex(TimeoutError, "cannot connect"):
+            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, connect_timeout_s=0.3)
+
+
+if __name__ == "__main__":
+    unittest.main()

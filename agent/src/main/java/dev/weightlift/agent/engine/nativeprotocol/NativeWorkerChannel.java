@@ -1,0 +1,237 @@
+package dev.weightlift.agent.engine.nativeprotocol;
+
+import dev.weightlift.agent.device.ShareHandle;
+import dev.weightlift.agent.engine.EngineException;
+import dev.weightlift.agent.engine.TensorEntry;
+import dev.weightlift.agent.engine.WorkerChannel;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@link WorkerChannel} over the native protocol: made by {@link EngineChannelServer#expect}, connected
+ * when the worker of its GPU says hello. Lock-step: each send is followed by one {@link #awaitAck}.
+ */
+public final class NativeWorkerChannel implements WorkerChannel {
+
+    private final String update;
+    private final String gpuUuid;
+    private final ChannelTimeouts timeouts;
+    private final Runnable unregister;
+    private final CompletableFuture<FrameConnection> connected = new CompletableFuture<>();
+    private final AtomicBoolean claimed = new AtomicBoolean();
+    private volatile Messages.Hello hello;
+    private String pendingStep;
+    private int nextBucket;
+    private boolean failed;
+
+    NativeWorkerChannel(String update, String gpuUuid, ChannelTimeouts timeouts, Runnable unregister) {
+        this.update = update;
+        this.gpuUuid = gpuUuid;
+        this.timeouts = timeouts;
+        this.unregister = unregister;
+    }
+
+    /** Reserves this channel for a worker whose hello matched; false when another worker holds it. */
+    boolean claim() {
+        return claimed.compareAndSet(false, true);
+    }
+
+    /** Gives a claim back (the worker went away before it was welcomed). */
+    void unclaim() {
+        claimed.set(false);
+    }
+
+    /** Hands over a claimed, welcomed connection; from here on only the pipeline's thread uses it. */
+    void attach(FrameConnection connection, Messages.Hello hello) {
+        this.hello = hello;
+        if (!connected.complete(connection)) {
+            connection.close();
+        }
+    }
+
+    @Override
+    public String gpuUuid() {
+        return gpuUuid;
+    }
+
+    /** The worker's hello, once connected; null before. */
+    public Messages.Hello hello() {
+        return hello;
+    }
+
+    @Override
+    public void awaitConnected(Duration timeout) throws EngineException {
+        connection(timeout);
+    }
+
+    @Override
+    public void shareBuffer(ShareHandle handle, Duration timeout) throws EngineException {
+        Instant deadline = Instant.now().plus(timeout);
+        send(Messages.share(handle), "opening the shared buffer " + handle, deadline, timeout);
+        awaitReply("ack", deadline);
+    }
+
+    @Override
+    public void sendBucket(List<TensorEntry> tensors) throws EngineException {
+        sendBucket(tensors, null);
+    }
+
+    @Override
+    public void sendBucket(List<TensorEntry> tensors, long crc32) throws EngineException {
+        sendBucket(tensors, Long.valueOf(crc32));
+    }
+
+    private void sendBucket(List<TensorEntry> tensors, Long crc32) throws EngineException {
+        int id = nextBucket++;
+        send(Messages.bucket(id, tensors, crc32), "loading bucket " + id, Instant.now().plus(timeouts.write()),
+                timeouts.write());
+    }
+
+    @Override
+    public void awaitAck(Duration timeout) throws EngineException {
+        Frame reply = awaitReply("ack", Instant.now().plus(timeout));
+        if (pendingStep.startsWith("loading bucket ")) {
+            int expectedId = nextBucket - 1;
+            if (reply.json().path("id").asInt(-1) != expectedId) {
+                throw fail("acknowledged bucket " + reply.json().path("id") + " instead of bucket " + expectedId, null);
+            }
+        }
+    }
+
+    @Override
+    public void release(Duration timeout) throws EngineException {
+        Instant deadline = Instant.now().plus(timeout);
+        send(Messages.release(), "releasing the shared buffer", deadline, timeout);
+        awaitReply("ack", deadline);
+    }
+
+    @Override
+    public void finish(Duration timeout) throws EngineException {
+        finish("", timeout);
+    }
+
+    @Override
+    public void finish(String version, Duration timeout) throws EngineException {
+        Instant deadline = Instant.now().plus(timeout);
+        send(Messages.finish(version), "finishing (post-load processing)", deadline, timeout);
+        Frame done = awaitReply("done", deadline);
+        String reported = done.json().path("version").asText("");
+        if (!version.equals(reported)) {
+            throw fail("reported version '" + reported + "' instead of '" + version + "'", null);
+        }
+    }
+
+    @Override
+    public void abort(String reason) {
+        FrameConnection connection = attached();
+        if (connection == null || !connection.isOpen()) {
+            return;
+        }
+        Instant deadline = Instant.now().plus(timeouts.abort());
+        try {
+            connection.write(Messages.abort(reason), deadline);
+            connection.read(deadline);
+        } catch (IOException ignored) {
+            // best effort: the worker may already be gone, and the connection is closed below either way
+        }
+        connection.close();
+    }
+
+    @Override
+    public void close() {
+        unregister.run();
+        connected.completeExceptionally(new IllegalStateException("channel closed"));
+        FrameConnection connection = attached();
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
+    private FrameConnection attached() {
+        return connected.isDone() && !connected.isCompletedExceptionally() ? connected.join() : null;
+    }
+
+    private FrameConnection connection(Duration timeout) throws EngineException {
+        try {
+            return connected.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new EngineException("engine worker on GPU " + gpuUuid + " did not connect for update " + update
+                    + " within " + timeout.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            throw new EngineException("channel to the engine worker on GPU " + gpuUuid + " was closed before it connected");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException("interrupted waiting for the engine worker on GPU " + gpuUuid);
+        }
+    }
+
+    private void send(Frame frame, String step, Instant deadline, Duration timeout) throws EngineException {
+        if (failed) {
+            throw new EngineException(who() + " already failed; not " + step);
+        }
+        FrameConnection connection = connection(timeout);
+        pendingStep = step;
+        try {
+            connection.write(frame, deadline);
+        } catch (IOException e) {
+            throw fail(describe(e), e);
+        }
+    }
+
+    private Frame awaitReply(String type, Instant deadline) throws EngineException {
+        if (pendingStep == null) {
+            throw new IllegalStateException("nothing was sent to " + who() + " that could be acknowledged");
+        }
+        FrameConnection connection = attached();
+        Frame reply;
+        try {
+            reply = connection.read(deadline);
+        } catch (IOException e) {
+            throw fail(describe(e), e);
+        }
+        if ("error".equals(reply.type())) {
+            throw fail("answered: " + Messages.errorText(reply), null);
+        }
+        if (!type.equals(reply.type())) {
+            throw fail("broke the protocol: expected '" + type + "', got '" + reply.type() + "'", null);
+        }
+        return reply;
+    }
+
+    private EngineException fail(String what, Throwable cause) {
+        failed = true;
+        FrameConnection connection = attached();
+        if (connection != null && cause != null) {
+            connection.close();
+        }
+        return new EngineException(who() + " failed " + pendingStep + ": " + what, cause);
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof SocketTimeoutException) {
+            return "no answer before the deadline";
+        }
+        if (e instanceof EOFException || e instanceof SocketException) {
+            return "the worker closed the connection (engine process died or gave up): " + e.getMessage();
+        }
+        if (e instanceof ProtocolException) {
+            return "malformed message: " + e.getMessage();
+        }
+        return e.toString();
+    }
+
+    private String who() {
+        Messages.Hello h = hello;
+        return "engine worker on GPU " + gpuUuid + (h == null ? "" : " (pid " + h.pid() + ")") + " of update " + update;
+    }
+}

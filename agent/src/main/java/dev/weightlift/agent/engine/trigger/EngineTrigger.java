@@ -1,0 +1,24 @@
+package dev.weightlift.agent.engine.trigger;
+
+import dev.weightlift.agent.engine.EngineException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Makes one inference engine instance start receiving an update: vLLM's {@code POST /collective_rpc}
+ * ({@link VllmCollectiveRpcTrigger}); SGLang's {@code POST /update_weights_from_ipc} comes with the
+ * checkpoint-engine protocol. The agent on the node of the instance's first GPU triggers it.
+ */
+public interface EngineTrigger {
+
+    /** Polls the engine's readiness endpoint until it answers 200; throws naming the last answer when {@code timeout} passes. */
+    void awaitReady(Duration timeout) throws EngineException;
+
+    /**
+     * Starts the update in the engine and returns at once. The engine's call returns only when all its
+     * workers are done, so the future completes (with the engine's response body) after the update, or
+     * exceptionally with an {@link EngineException} naming the engine and its answer; it never outlives
+     * {@code request.timeout()} plus a margin.
+     */
+    CompletableFuture<String> start(TriggerRequest request);
+}
