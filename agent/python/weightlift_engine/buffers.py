@@ -8,10 +8,13 @@
 import ctypes
 import ctypes.util
 import gc
+import logging
 import mmap
 import os
 
 from .protocol import ProtocolError
+
+log = logging.getLogger("weightlift_engine")
 
 DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
                "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
@@ -68,11 +71,18 @@ class SharedBuffer:
             torch.cuda.synchronize(self.tensor.device)
 
     def close(self):
-        """Drops the buffer; every view made from it must be gone already."""
+        """Drops the buffer. Views still referenced (in a reference cycle, say) are collected first."""
         self.synchronize()
         self.tensor = None
-        gc.collect()
-        self._closer()
+        try:
+            self._closer()
+        except BufferError:
+            gc.collect()
+            try:
+                self._closer()
+            except BufferError:
+                log.warning("shared buffer %s is still referenced; it is unmapped when the last view goes",
+                            self.description)
 
 
 def open_buffer(handle, raw, device=None):
@@ -108,11 +118,7 @@ def _open_shm(path, size):
     tensor = torch.frombuffer(mapped, dtype=torch.uint8)
 
     def close():
-        try:
-            mapped.close()
-        except BufferError:
-            # A view is still referenced somewhere; the mapping goes when the last one does.
-            pass
+        mapped.close()
 
     return SharedBuffer(tensor, size, close, f"shm[{path}]")
 

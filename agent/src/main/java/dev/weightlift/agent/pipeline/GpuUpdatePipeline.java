@@ -29,13 +29,19 @@ public final class GpuUpdatePipeline {
     private final Collective collective;
     private final PipelineOptions options;
     private final PipelineMetrics metrics;
+    private final BufferCache buffers;
 
-    /** {@code collective} is null for a single rank (nothing to broadcast). */
-    public GpuUpdatePipeline(Gpu gpu, Collective collective, PipelineOptions options, PipelineMetrics metrics) {
+    /**
+     * {@code collective} is null for a single rank (nothing to broadcast); {@code buffers} is this GPU's
+     * cache, used by one pipeline at a time.
+     */
+    public GpuUpdatePipeline(Gpu gpu, Collective collective, PipelineOptions options, PipelineMetrics metrics,
+            BufferCache buffers) {
         this.gpu = gpu;
         this.collective = collective;
         this.options = options;
         this.metrics = metrics;
+        this.buffers = buffers;
     }
 
     /** Checks that every bucket fits a slot, before anything is allocated or sent. */
@@ -72,6 +78,7 @@ public final class GpuUpdatePipeline {
                     result.staged());
             return result;
         } catch (EngineException | RuntimeException | PipelineException e) {
+            buffers.close();
             String message = "update " + update + " on GPU " + gpu.uuid() + " failed at " + run.step + ": "
                     + e.getMessage();
             cancellation.cancel(message);
@@ -96,6 +103,8 @@ public final class GpuUpdatePipeline {
         private String step = "validation";
         private long bytes;
         private long connectNanos;
+        private long setupNanos;
+        private long stageNanos;
         private long publishNanos;
         private long ackNanos;
         private long finishNanos;
@@ -116,25 +125,29 @@ public final class GpuUpdatePipeline {
             connectNanos = System.nanoTime() - start;
             metrics.stage(gpu.uuid(), "connect", Duration.ofNanos(connectNanos));
             step = "allocating the shared buffer";
-            try (SharedRegion shared = gpu.allocateShared(2 * slot);
-                    MemoryRegion staging = staged ? gpu.allocate(slot) : null;
+            long setupStart = System.nanoTime();
+            long releaseStart;
+            try (BufferCache.Lease lease = buffers.lease(slot, staged, options.retainBuffers());
                     CopyStream h2d = gpu.newStream("h2d");
                     CopyStream publish = gpu.newStream("publish")) {
+                SharedRegion shared = lease.shared();
+                MemoryRegion staging = lease.staging();
                 step = "sharing the buffer " + shared.handle();
                 channel.shareBuffer(shared.handle(), options.stepTimeout());
+                setupNanos = System.nanoTime() - setupStart;
+                metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
                 transfer(shared, staging, h2d, publish);
                 step = "releasing the shared buffer";
-                long releaseStart = System.nanoTime();
+                releaseStart = System.nanoTime();
                 channel.release(options.stepTimeout());
-                finishNanos += System.nanoTime() - releaseStart;
             }
             step = "finishing (engine post-load processing)";
-            long finishStart = System.nanoTime();
             channel.finish(version, options.finishTimeout());
-            finishNanos += System.nanoTime() - finishStart;
+            finishNanos = System.nanoTime() - releaseStart;
             metrics.stage(gpu.uuid(), "finish", Duration.ofNanos(finishNanos));
             return new PipelineResult(gpu.uuid(), version, buckets.size(), bytes, Duration.ofNanos(System.nanoTime() - start),
-                    Duration.ofNanos(connectNanos), Duration.ofNanos(publishNanos), Duration.ofNanos(ackNanos),
+                    Duration.ofNanos(connectNanos), Duration.ofNanos(setupNanos), Duration.ofNanos(stageNanos),
+                    Duration.ofNanos(publishNanos), Duration.ofNanos(ackNanos),
                     Duration.ofNanos(finishNanos), staged);
         }
 
@@ -148,9 +161,13 @@ public final class GpuUpdatePipeline {
                 long base = (g % 2) * slot;
                 step = "copying bucket " + g + " from the host store";
                 if (stagedEvent != null) {
+                    long stageStart = System.nanoTime();
                     try (StreamEvent copied = stagedEvent) {
                         awaitEvent(copied, h2d);
                     }
+                    long waited = System.nanoTime() - stageStart;
+                    stageNanos += waited;
+                    metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
                 }
                 step = "publishing bucket " + g;
                 long publishStart = System.nanoTime();

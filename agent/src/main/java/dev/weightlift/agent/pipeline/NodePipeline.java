@@ -20,6 +20,7 @@ public final class NodePipeline implements AutoCloseable {
 
     private final PipelineMetrics metrics;
     private final Map<String, ExecutorService> workers = new ConcurrentHashMap<>();
+    private final Map<String, BufferCache> buffers = new ConcurrentHashMap<>();
 
     public NodePipeline(PipelineMetrics metrics) {
         this.metrics = metrics;
@@ -41,7 +42,8 @@ public final class NodePipeline implements AutoCloseable {
         }
         List<Future<PipelineResult>> futures = new ArrayList<>();
         for (GpuAssignment a : assignments) {
-            GpuUpdatePipeline pipeline = new GpuUpdatePipeline(a.gpu(), a.collective(), a.options(), metrics);
+            BufferCache cache = buffers.computeIfAbsent(a.gpu().uuid(), uuid -> new BufferCache(a.gpu()));
+            GpuUpdatePipeline pipeline = new GpuUpdatePipeline(a.gpu(), a.collective(), a.options(), metrics, cache);
             futures.add(worker(a.gpu().uuid()).submit(
                     () -> pipeline.run(update, version, a.channel(), a.buckets(), cancellation)));
         }
@@ -85,8 +87,20 @@ public final class NodePipeline implements AutoCloseable {
         }));
     }
 
+    /** Stops the worker threads, then frees the buffers they kept. */
     @Override
     public void close() {
-        workers.values().forEach(ExecutorService::shutdownNow);
+        workers.values().forEach(ExecutorService::shutdown);
+        for (Map.Entry<String, ExecutorService> worker : workers.entrySet()) {
+            try {
+                if (!worker.getValue().awaitTermination(30, TimeUnit.SECONDS)) {
+                    worker.getValue().shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                worker.getValue().shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        buffers.values().forEach(BufferCache::close);
     }
 }

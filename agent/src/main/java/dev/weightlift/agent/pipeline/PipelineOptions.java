@@ -13,9 +13,10 @@ import java.util.Objects;
  * @param connectTimeout how long the engine worker may take to connect
  * @param stepTimeout    deadline of every other wait (a copy, a broadcast, an ack, release)
  * @param finishTimeout  deadline of the engine's post-load processing
+ * @param retainBuffers  keep the shared and staging buffers for the next update (see {@link BufferCache})
  */
 public record PipelineOptions(long slotBytes, boolean overlap, Staging staging, Duration connectTimeout,
-        Duration stepTimeout, Duration finishTimeout) {
+        Duration stepTimeout, Duration finishTimeout, boolean retainBuffers) {
 
     /**
      * {@code ALWAYS}: a staging buffer on the GPU (3 bucket sizes of GPU memory), so H2D of the next bucket
@@ -39,19 +40,23 @@ public record PipelineOptions(long slotBytes, boolean overlap, Staging staging, 
 
     public static PipelineOptions defaults(long slotBytes) {
         return new PipelineOptions(slotBytes, true, Staging.AUTO, Duration.ofSeconds(60), Duration.ofSeconds(120),
-                Duration.ofSeconds(600));
+                Duration.ofSeconds(600), false);
     }
 
     public PipelineOptions withOverlap(boolean on) {
-        return new PipelineOptions(slotBytes, on, staging, connectTimeout, stepTimeout, finishTimeout);
+        return new PipelineOptions(slotBytes, on, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers);
     }
 
     public PipelineOptions withStaging(Staging mode) {
-        return new PipelineOptions(slotBytes, overlap, mode, connectTimeout, stepTimeout, finishTimeout);
+        return new PipelineOptions(slotBytes, overlap, mode, connectTimeout, stepTimeout, finishTimeout, retainBuffers);
     }
 
     public PipelineOptions withTimeouts(Duration connect, Duration step, Duration finish) {
-        return new PipelineOptions(slotBytes, overlap, staging, connect, step, finish);
+        return new PipelineOptions(slotBytes, overlap, staging, connect, step, finish, retainBuffers);
+    }
+
+    public PipelineOptions withRetainedBuffers(boolean retain) {
+        return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retain);
     }
 
     boolean usesStaging(int ranks) {

@@ -3,12 +3,14 @@ package dev.weightlift.agent.pipeline;
 import java.time.Duration;
 
 /**
- * What one GPU's update did, with where its time went: {@code publishWait} (waiting for H2D and broadcast
- * of a bucket to complete), {@code ackWait} (waiting for the engine to load a bucket), {@code finish}
- * (release and the engine's post-load processing).
+ * What one GPU's update did, with where its time went (time the pipeline's thread waited for each stage):
+ * {@code connect} (the worker to connect), {@code setup} (allocate and share the buffer), {@code stageWait}
+ * (H2D of a bucket), {@code publishWait} (staging copy and broadcast), {@code ackWait} (the engine loading
+ * a bucket), {@code finish} (release, free, the engine's post-load processing).
  */
 public record PipelineResult(String gpuUuid, String version, int buckets, long bytes, Duration total,
-        Duration connect, Duration publishWait, Duration ackWait, Duration finish, boolean staged) {
+        Duration connect, Duration setup, Duration stageWait, Duration publishWait, Duration ackWait, Duration finish,
+        boolean staged) {
 
     /** Bytes per second over the whole update (connect excluded). */
     public double bytesPerSecond() {

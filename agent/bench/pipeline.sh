@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Host-backend pipeline throughput into a real engine process, next to the memcpy bound of the same run.
+# Usage: agent/bench/pipeline.sh [hidden vocab layers slotMiB runs]   (defaults: 2048 4096 28 32 3, ~0.5 GiB)
+# Last line: ratio=R (pipeline with overlap / memcpy bound).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mvn -B -q -pl agent -am test-compile -DskipTests
+cp_file=$(mktemp)
+trap 'rm -f "$cp_file"' EXIT
+mvn -B -q -pl agent -am dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >/dev/null
+# The reactor writes one classpath per module into the same file; the agent's is the last one.
+classpath=$(tail -n 1 "$cp_file")
+cd agent
+exec java -Dweightlift.python="${WEIGHTLIFT_PYTHON:-/usr/bin/python3}" -Dlogback.configurationFile=bench/logback.xml \
+  -cp "target/test-classes:target/classes:$classpath" dev.weightlift.agent.pipeline.PipelineBenchmark "$@"
