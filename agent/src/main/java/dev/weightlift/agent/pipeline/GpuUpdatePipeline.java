@@ -10,7 +10,9 @@ import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -100,6 +102,7 @@ public final class GpuUpdatePipeline {
         private final Cancellation cancellation;
         private final boolean staged;
         private final long slot;
+        private final int[] rounds;
         private String step = "validation";
         private long bytes;
         private long connectNanos;
@@ -116,6 +119,11 @@ public final class GpuUpdatePipeline {
             this.cancellation = cancellation;
             this.staged = options.usesStaging(collective == null ? 1 : collective.size());
             this.slot = options.slotBytes();
+            this.rounds = new int[buckets.size()];
+            Map<Integer, Integer> perRoot = new HashMap<>();
+            for (int g = 0; g < buckets.size(); g++) {
+                rounds[g] = perRoot.merge(buckets.get(g).root(), 1, Integer::sum) - 1;
+            }
         }
 
         PipelineResult execute() throws EngineException, PipelineException {
@@ -154,17 +162,20 @@ public final class GpuUpdatePipeline {
         private void transfer(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
                 throws EngineException, PipelineException {
             int n = buckets.size();
-            StreamEvent stagedEvent = n > 0 && owns(0) ? stage(0, staged ? staging : shared, 0, h2d) : null;
+            int first = nextOwned(-1);
+            StreamEvent stagedEvent = first >= 0 && (staged || first == 0)
+                    ? stage(first, staged ? staging : shared, 0, h2d) : null;
             for (int g = 0; g < n; g++) {
                 checkCancelled(g);
                 PipelineBucket bucket = buckets.get(g);
                 long base = (g % 2) * slot;
                 step = "copying bucket " + g + " from the host store";
-                if (stagedEvent != null) {
+                if (owns(g) && stagedEvent != null) {
                     long stageStart = System.nanoTime();
                     try (StreamEvent copied = stagedEvent) {
                         awaitEvent(copied, h2d);
                     }
+                    stagedEvent = null;
                     long waited = System.nanoTime() - stageStart;
                     stageNanos += waited;
                     metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
@@ -173,10 +184,10 @@ public final class GpuUpdatePipeline {
                 long publishStart = System.nanoTime();
                 try (StreamEvent stagingFree = publishInto(shared, staging, base, bucket, publish);
                         StreamEvent published = broadcast(shared, base, bucket, publish)) {
-                    stagedEvent = null;
-                    if (staged && options.overlap() && g + 1 < n && owns(g + 1)) {
+                    int next = nextOwned(g);
+                    if (staged && options.overlap() && owns(g) && next >= 0) {
                         h2d.waitFor(stagingFree);
-                        stagedEvent = stage(g + 1, staging, 0, h2d);
+                        stagedEvent = stage(next, staging, 0, h2d);
                     }
                     awaitEvent(published, publish);
                 }
@@ -196,8 +207,9 @@ public final class GpuUpdatePipeline {
                 } else {
                     channel.sendBucket(tensors);
                 }
-                if (staged && !options.overlap() && g + 1 < n && owns(g + 1)) {
-                    stagedEvent = stage(g + 1, staging, 0, h2d);
+                int next = nextOwned(g);
+                if (staged && !options.overlap() && endsRound(g) && stagedEvent == null && next >= 0) {
+                    stagedEvent = stage(next, staging, 0, h2d);
                 }
             }
             if (n > 0) {
@@ -207,6 +219,27 @@ public final class GpuUpdatePipeline {
 
         private boolean owns(int g) {
             return collective == null || buckets.get(g).root() == collective.rank();
+        }
+
+        /**
+         * The first bucket after {@code g} that this rank owns, or -1. Staging it as soon as the staging buffer
+         * is free keeps every rank's H2D busy when owners alternate (bucket g+1 is another rank's).
+         */
+        private int nextOwned(int g) {
+            for (int next = g + 1; next < buckets.size(); next++) {
+                if (owns(next)) {
+                    return next;
+                }
+            }
+            return -1;
+        }
+
+        /**
+         * Whether bucket {@code g} is the last of its round, a round being the k-th bucket of every owner
+         * (checkpoint-engine's unit): with the overlap off, the next H2D starts only after a round's broadcasts.
+         */
+        private boolean endsRound(int g) {
+            return g + 1 >= buckets.size() || rounds[g + 1] != rounds[g];
         }
 
         /** Enqueues the H2D copies of bucket g to {@code offset} of {@code target}. */
