@@ -1,54 +1,35 @@
-"""A stand-in engine worker for the GPU benchmarks: opens the agent's CUDA IPC buffer zero-copy and copies
-buckets out of it into its own GPU memory, driven by one-line commands on stdin (one reply line each).
+"""A stand-in engine worker for the GPU benchmarks, driven by one-line commands on stdin (one reply line
+each). It holds either a flat byte "model" (checkable pattern) or a transformers model, and receives weights
+either through the real native protocol (``update``: ``weightlift_engine.update_from_agent``, what engines
+run) or through raw bucket commands (``open``/``load``, for the protocol-free reference bench).
+The agent's buffer is opened zero-copy with ``weightlift_engine.buffers`` (CUDA IPC via ctypes).
 
+  update ENDPOINT NAME          run update NAME from the agent at ENDPOINT; tensors named "bytes@OFFSET" go
+                                to that offset of the byte model, others to the model tensor of that name
   open HEX SIZE                 open the agent's buffer (64-byte cudaIpcMemHandle in hex)
   alloc NBYTES                  a private "model" buffer, filled with random bytes
   load SRC DST NBYTES           copy buffer[SRC:SRC+N] -> model[DST:DST+N]
   check SEED NBYTES             compare the model with the agent's pattern; reply "ok MISMATCHED_WORDS"
   model CONFIG_JSON SEED        build a transformers model from a config (random weights, bf16)
-  tensors JSON                  copy [{name, dtype, shape, offset}] from the buffer into the model's tensors
   logits REF_PATH               compare the model's logits with a saved reference; reply "ok equal|differ MAXDIFF"
   quit
 Usage: engine_consumer.py GPU_UUID
 """
-import ctypes
 import json
+import pathlib
 import sys
 
 import torch
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
+from weightlift_engine.buffers import device_for_uuid, open_buffer  # noqa: E402
+from weightlift_engine.client import update_from_agent  # noqa: E402
+
 GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)
-DTYPES = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32, "F64": torch.float64,
-          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
-          "BOOL": torch.bool}
 
-
-class IpcHandle(ctypes.Structure):
-    _fields_ = [("reserved", ctypes.c_char * 64)]
-
-
-def cudart():
-    try:
-        lib = ctypes.CDLL("libcudart.so.13")
-    except OSError:
-        import nvidia
-        lib = ctypes.CDLL(list(nvidia.__path__)[0] + "/cu13/lib/libcudart.so.13")
-    lib.cudaIpcOpenMemHandle.argtypes = [ctypes.POINTER(ctypes.c_void_p), IpcHandle, ctypes.c_uint]
-    lib.cudaIpcCloseMemHandle.argtypes = [ctypes.c_void_p]
-    return lib
-
-
-class DeviceBytes:
-    def __init__(self, ptr, size):
-        self.__cuda_array_interface__ = {"shape": (size,), "typestr": "|u1", "data": (ptr, False), "version": 3}
-
-
-def device_of(uuid):
-    want = uuid.lower().removeprefix("gpu-").replace("-", "")
-    for i in range(torch.cuda.device_count()):
-        if str(torch.cuda.get_device_properties(i).uuid).lower().removeprefix("gpu-").replace("-", "") == want:
-            return i
-    raise SystemExit(f"no GPU with uuid {uuid}")
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def pattern(start_word, words, seed, device):
@@ -57,34 +38,45 @@ def pattern(start_word, words, seed, device):
 
 class Consumer:
     def __init__(self, uuid):
-        self.device = device_of(uuid)
-        torch.cuda.set_device(self.device)
-        torch.zeros(1, device=self.device)
-        self.lib = cudart()
-        self.ptr = None
+        self.uuid = uuid
+        if torch.cuda.is_available():
+            self.device = device_for_uuid(uuid)
+            torch.cuda.set_device(self.device)
+        else:
+            self.device = torch.device("cpu")
+        self.shared = None
         self.buffer = None
         self.model = None
         self.tensors = None
 
     def open(self, hex_handle, size):
-        handle = IpcHandle.from_buffer_copy(bytes.fromhex(hex_handle))
-        ptr = ctypes.c_void_p()
-        rc = self.lib.cudaIpcOpenMemHandle(ctypes.byref(ptr), handle, 1)
-        if rc != 0:
-            return f"error cudaIpcOpenMemHandle returned {rc}"
-        self.ptr = ptr
-        self.buffer = torch.as_tensor(DeviceBytes(ptr.value, int(size)), device=f"cuda:{self.device}")
+        handle = {"kind": "cuda-ipc", "size": int(size), "device_uuid": self.uuid}
+        self.shared = open_buffer(handle, bytes.fromhex(hex_handle), self.device)
+        self.buffer = self.shared.tensor
         return "ok"
+
+    def update(self, endpoint, name):
+        def run(weights):
+            for tensor_name, tensor in weights:
+                if tensor_name.startswith("bytes@"):
+                    offset = int(tensor_name[len("bytes@"):])
+                    flat = tensor.reshape(-1).view(torch.uint8)
+                    self.model[offset:offset + flat.numel()].copy_(flat)
+                else:
+                    self.tensors[tensor_name].copy_(tensor)
+
+        result = update_from_agent(endpoint, name, self.uuid, run, device=self.device)
+        return f"ok {result['buckets']} {result['bytes']}"
 
     def alloc(self, nbytes):
         self.model = torch.randint(0, 256, (int(nbytes),), dtype=torch.uint8, device=self.device)
-        torch.cuda.synchronize()
+        synchronize(self.device)
         return "ok"
 
     def load(self, src, dst, nbytes):
         src, dst, nbytes = int(src), int(dst), int(nbytes)
         self.model[dst:dst + nbytes].copy_(self.buffer[src:src + nbytes])
-        torch.cuda.current_stream().synchronize()
+        synchronize(self.device)
         return "ok"
 
     def check(self, seed, nbytes):
@@ -105,22 +97,8 @@ class Consumer:
         self.tensors = self.model.state_dict()
         return "ok"
 
-    def load_tensors(self, entries_json):
-        for e in json.loads(entries_json):
-            dtype = DTYPES[e["dtype"]]
-            target = self.tensors.get(e["name"])
-            if target is None:
-                return f"error no tensor {e['name']} in the model"
-            nbytes = target.numel() * target.element_size()
-            view = self.buffer[e["offset"]:e["offset"] + nbytes].view(dtype).view(e["shape"])
-            if target.dtype != dtype or list(target.shape) != list(e["shape"]):
-                return f"error {e['name']}: model has {target.dtype} {list(target.shape)}, got {e['dtype']} {e['shape']}"
-            target.copy_(view)
-        torch.cuda.current_stream().synchronize()
-        return "ok"
-
     def logits(self, ref_path):
-        ref = torch.load(ref_path, map_location=f"cuda:{self.device}")
+        ref = torch.load(ref_path, map_location=self.device)
         with torch.no_grad():
             got = self.model(ref["input_ids"]).logits
         if torch.equal(got, ref["logits"]):
@@ -129,20 +107,20 @@ class Consumer:
 
     def quit(self):
         self.buffer = None
-        if self.ptr is not None:
-            self.lib.cudaIpcCloseMemHandle(self.ptr)
+        if self.shared is not None:
+            self.shared.close()
         return "ok"
 
 
 def main():
     consumer = Consumer(sys.argv[1])
-    commands = {"open": consumer.open, "alloc": consumer.alloc, "load": consumer.load, "check": consumer.check,
-                "model": consumer.build_model, "tensors": consumer.load_tensors, "logits": consumer.logits,
+    commands = {"update": consumer.update, "open": consumer.open, "alloc": consumer.alloc, "load": consumer.load, "check": consumer.check,
+                "model": consumer.build_model, "logits": consumer.logits,
                 "quit": consumer.quit}
     print("ready", flush=True)
     for line in sys.stdin:
         verb, _, rest = line.strip().partition(" ")
-        args = rest.rsplit(" ", 1) if verb == "model" else ([rest] if verb == "tensors" else rest.split())
+        args = rest.rsplit(" ", 1) if verb == "model" else rest.split()
         try:
             reply = commands[verb](*[a for a in args if a != ""])
         except Exception as e:  # the agent gets the error text, as from a real worker

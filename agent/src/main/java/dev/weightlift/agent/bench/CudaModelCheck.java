@@ -1,37 +1,42 @@
 package dev.weightlift.agent.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.weightlift.agent.device.CopyStream;
+import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.device.MemoryRegion;
-import dev.weightlift.agent.device.SharedRegion;
 import dev.weightlift.agent.device.cuda.CudaBackend;
-import dev.weightlift.agent.device.cuda.CudaGpu;
-import dev.weightlift.agent.store.safetensors.SafetensorsHeader;
-import dev.weightlift.agent.store.safetensors.SafetensorsReader;
-import dev.weightlift.agent.store.safetensors.TensorInfo;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import dev.weightlift.agent.engine.TensorEntry;
+import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
+import dev.weightlift.agent.engine.nativeprotocol.ChannelTimeouts;
+import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.engine.nativeprotocol.NativeWorkerChannel;
+import dev.weightlift.agent.pipeline.Cancellation;
+import dev.weightlift.agent.pipeline.CopyRange;
+import dev.weightlift.agent.pipeline.GpuAssignment;
+import dev.weightlift.agent.pipeline.NodePipeline;
+import dev.weightlift.agent.pipeline.PipelineBucket;
+import dev.weightlift.agent.pipeline.PipelineMetrics;
+import dev.weightlift.agent.pipeline.PipelineOptions;
+import dev.weightlift.agent.store.CheckpointVersion;
+import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.store.TensorLocation;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 
 /**
- * A real model through the cuda backend: the safetensors file made by {@code agent/bench/make_model.py}
- * is read into pinned memory, moved bucket by bucket (tensors never split) through the double-buffered
- * CUDA IPC buffer into a stand-in engine process whose model started from other random weights; the
- * engine's logits must then equal the reference bit for bit (and must differ before the update).
+ * A real model through the agent's real path on the GPU: the safetensors file made by
+ * {@code agent/bench/make_model.py} is loaded by the host store into pinned memory of the cuda backend,
+ * packed into buckets (tensors never split) and pushed by the node pipeline through the native protocol
+ * and the CUDA IPC buffer into an engine process ({@code weightlift_engine.update_from_agent}) whose model
+ * was built the same way from other random weights. Its logits must differ from the reference before the
+ * update and equal it bit for bit after.
  * Usage: CudaModelCheck --dir DIR --engine agent/bench/engine_consumer.py [--bucket 16Mi]
  */
 public final class CudaModelCheck {
 
     private static final Duration STEP = Duration.ofSeconds(120);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long ALIGN = 256;
 
     private CudaModelCheck() {
     }
@@ -40,34 +45,26 @@ public final class CudaModelCheck {
         BenchArgs args = new BenchArgs(argv);
         Path dir = Path.of(args.text("dir"));
         long slot = args.bytes("bucket", "16Mi");
-        Path file = dir.resolve("model.safetensors");
-        SafetensorsHeader header = SafetensorsReader.read(file);
-        List<List<TensorInfo>> buckets = buckets(header.tensors(), slot);
-        try (CudaBackend backend = CudaBackend.open(Long.MAX_VALUE)) {
-            CudaGpu gpu = backend.gpu(0);
-            try (BenchEngine engine = BenchEngine.start(Path.of(args.text("engine")), gpu.uuid(), Duration.ofMinutes(3));
-                    MemoryRegion host = backend.hostAllocator().allocatePinned(header.dataLength());
-                    SharedRegion shared = gpu.allocateShared(2 * slot);
-                    CopyStream h2d = gpu.newStream("h2d")) {
+        Path socketDir = Files.createTempDirectory("weightlift-model");
+        try (CudaBackend backend = CudaBackend.open(Long.MAX_VALUE);
+                HostStore store = new HostStore(backend.hostAllocator());
+                EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(socketDir));
+                NodePipeline node = new NodePipeline(PipelineMetrics.unregistered())) {
+            Gpu gpu = backend.gpus().get(0);
+            CheckpointVersion checkpoint = store.loadDirectory("bench-model", "v1", dir);
+            List<PipelineBucket> buckets = buckets(checkpoint, slot);
+            try (BenchEngine engine = BenchEngine.start(Path.of(args.text("engine")), gpu.uuid(), Duration.ofMinutes(3))) {
                 engine.call("model " + Files.readString(dir.resolve("config.json")).trim() + " 2", STEP);
                 String before = engine.call("logits " + dir.resolve("reference.pt"), STEP);
-                readData(file, header, host);
-                engine.call("open " + HexFormat.of().formatHex(shared.handle().ipcHandle()) + " " + shared.size(), STEP);
-                for (int g = 0; g < buckets.size(); g++) {
-                    List<TensorInfo> bucket = buckets.get(g);
-                    long first = bucket.get(0).begin();
-                    long base = (g % 2) * slot;
-                    h2d.copy(host, first, shared, base, bucket.get(bucket.size() - 1).end() - first);
-                    h2d.synchronize();
-                    if (g > 0) {
-                        engine.awaitReply("tensors of bucket " + (g - 1), STEP, "ok");
-                    }
-                    engine.send("tensors " + entries(bucket, base - first));
-                }
-                engine.awaitReply("tensors of bucket " + (buckets.size() - 1), STEP, "ok");
+                NativeWorkerChannel channel = server.expect("bench-model", gpu.uuid(), ChannelTimeouts.defaults());
+                engine.send("update " + server.endpoint() + " bench-model");
+                node.run("bench-model", "v1", List.of(new GpuAssignment(gpu, channel, null, buckets,
+                        PipelineOptions.defaults(slot))), new Cancellation(), STEP);
+                String loaded = engine.awaitReply("update bench-model", STEP, "ok");
+                channel.close();
                 String after = engine.call("logits " + dir.resolve("reference.pt"), STEP);
-                System.out.printf("model_tensors=%d model_bytes=%d buckets=%d logits_before=%s logits_after=%s%n",
-                        header.tensors().size(), header.dataLength(), buckets.size(), before, after);
+                System.out.printf("model_tensors=%d model_bytes=%d buckets=%d engine_buckets_bytes=\"%s\" logits_before=\"%s\" "
+                        + "logits_after=\"%s\"%n", checkpoint.tensors().size(), checkpoint.bytes(), buckets.size(), loaded, before, after);
                 boolean ok = before.startsWith("differ") && after.equals("equal");
                 System.out.println("model_logits_equal=" + ok);
                 if (!ok) {
@@ -77,47 +74,33 @@ public final class CudaModelCheck {
         }
     }
 
-    /** Consecutive tensors packed into buckets of at most {@code slot} bytes; a tensor is never split. */
-    static List<List<TensorInfo>> buckets(List<TensorInfo> tensors, long slot) {
-        List<List<TensorInfo>> buckets = new ArrayList<>();
-        List<TensorInfo> current = new ArrayList<>();
-        for (TensorInfo t : tensors) {
+    /** The checkpoint's tensors in order, packed into buckets of at most {@code slot} bytes at 256-byte aligned offsets. */
+    static List<PipelineBucket> buckets(CheckpointVersion checkpoint, long slot) {
+        List<PipelineBucket> buckets = new ArrayList<>();
+        List<CopyRange> ranges = new ArrayList<>();
+        List<TensorEntry> tensors = new ArrayList<>();
+        long used = 0;
+        for (TensorLocation t : checkpoint.tensors()) {
             if (t.nbytes() > slot) {
                 throw new IllegalArgumentException("tensor " + t.name() + " of " + t.nbytes() + " bytes does not fit a " + slot + "-byte slot");
             }
-            if (!current.isEmpty() && t.end() - current.get(0).begin() > slot) {
-                buckets.add(current);
-                current = new ArrayList<>();
+            long at = (used + ALIGN - 1) / ALIGN * ALIGN;
+            if (at + t.nbytes() > slot) {
+                buckets.add(new PipelineBucket(buckets.size(), 0, used, ranges, tensors, null));
+                ranges = new ArrayList<>();
+                tensors = new ArrayList<>();
+                at = 0;
             }
-            current.add(t);
+            if (t.nbytes() > 0) {
+                MemoryRegion source = checkpoint.buffers().get(t.buffer());
+                ranges.add(new CopyRange(source, t.offset(), at, t.nbytes()));
+            }
+            tensors.add(new TensorEntry(t.name(), t.dtype().name(), t.shape(), at, t.nbytes()));
+            used = at + t.nbytes();
         }
-        if (!current.isEmpty()) {
-            buckets.add(current);
+        if (!tensors.isEmpty()) {
+            buckets.add(new PipelineBucket(buckets.size(), 0, used, ranges, tensors, null));
         }
         return buckets;
-    }
-
-    private static String entries(List<TensorInfo> bucket, long shift) throws IOException {
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (TensorInfo t : bucket) {
-            list.add(Map.of("name", t.name(), "dtype", t.dtype().name(), "shape", t.shape(), "offset", t.begin() + shift));
-        }
-        return JSON.writeValueAsString(list);
-    }
-
-    private static void readData(Path file, SafetensorsHeader header, MemoryRegion host) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long done = 0;
-            while (done < header.dataLength()) {
-                int chunk = (int) Math.min(1 << 30, header.dataLength() - done);
-                ByteBuffer view = host.view(done, chunk);
-                while (view.hasRemaining()) {
-                    if (channel.read(view, header.dataStart() + done + view.position()) < 0) {
-                        throw new IOException(file + " ends before its data region does");
-                    }
-                }
-                done += chunk;
-            }
-        }
     }
 }

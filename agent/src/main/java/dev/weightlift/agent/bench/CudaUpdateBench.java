@@ -7,9 +7,7 @@ import dev.weightlift.agent.device.StreamEvent;
 import dev.weightlift.agent.device.cuda.CudaBackend;
 import dev.weightlift.agent.device.cuda.CudaGpu;
 import dev.weightlift.agent.device.cuda.NcclCollective;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.ExecutorService;
@@ -75,7 +73,7 @@ public final class CudaUpdateBench {
         try (CudaBackend backend = CudaBackend.open(Long.MAX_VALUE)) {
             CudaGpu gpu = backend.gpu(args.integer("gpu", rank));
             BenchEngine engine = BenchEngine.start(Path.of(args.text("engine")), gpu.uuid(), Duration.ofMinutes(3));
-            NcclCollective nccl = ranks == 1 ? null : joinCommunicator(gpu, rank, ranks, Path.of(args.text("id-file")));
+            NcclCollective nccl = ranks == 1 ? null : NcclRendezvous.join(gpu, rank, ranks, Path.of(args.text("id-file")));
             CudaUpdateBench bench = new CudaUpdateBench(rank, ranks, total, bucket, backend, gpu.index(), nccl, engine);
             try {
                 bench.fillHost();
@@ -112,26 +110,6 @@ public final class CudaUpdateBench {
                 bench.close();
             }
         }
-    }
-
-    private static NcclCollective joinCommunicator(CudaGpu gpu, int rank, int ranks, Path idFile) throws Exception {
-        byte[] id;
-        if (rank == 0) {
-            id = NcclCollective.newUniqueId();
-            Path tmp = idFile.resolveSibling(idFile.getFileName() + ".tmp");
-            Files.write(tmp, id);
-            Files.move(tmp, idFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } else {
-            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-            while (!Files.exists(idFile)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("rank " + rank + ": no NCCL unique id in " + idFile + " after 2 minutes");
-                }
-                Thread.sleep(20);
-            }
-            id = Files.readAllBytes(idFile);
-        }
-        return NcclCollective.join(gpu, id, rank, ranks);
     }
 
     private long ownedBytes() {
