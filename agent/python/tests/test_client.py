@@ -100,9 +100,9 @@ class ClientTest(unittest.TestCase):
         agent = FakeAgent(self.dir.name, script)
         loaded = {}
         hooks = []
-        result = update_from_agent(self.endpoint, "u1", GPU,
+        result = update_from_agent(self.endpoint,
                                    lambda weights: loaded.update({n: t.clone() for n, t in weights}),
-                                   lambda: hooks.append(True), timeout_s=5)
+                                   lambda: hooks.append(True), update="u1", gpu_uuid=GPU, timeout_s=5)
         agent.join()
         self.assertIsNone(agent.error)
         self.assertEqual(agent.hello["gpu_uuid"], GPU)
@@ -126,7 +126,7 @@ class ClientTest(unittest.TestCase):
 
         agent = FakeAgent(self.dir.name, script)
         with self.assertRaisesRegex(RuntimeError, "parameter exploded"):
-            update_from_agent(self.endpoint, "u1", GPU, run, timeout_s=5)
+            update_from_agent(self.endpoint, run, update="u1", gpu_uuid=GPU, timeout_s=5)
         agent.join()
         self.assertEqual(agent.replies[-1]["type"], "error")
         self.assertIn("parameter exploded", agent.replies[-1]["message"])
@@ -141,7 +141,7 @@ class ClientTest(unittest.TestCase):
 
         agent = FakeAgent(self.dir.name, script)
         with self.assertRaisesRegex(ValueError, "checksum mismatch"):
-            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+            update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, timeout_s=5)
         agent.join()
         self.assertIn("checksum mismatch", agent.replies[-1]["message"])
 
@@ -160,7 +160,7 @@ class ClientTest(unittest.TestCase):
 
                 agent = FakeAgent(self.dir.name, script)
                 with self.assertRaises(Exception):
-                    update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+                    update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, timeout_s=5)
                 agent.join()
                 self.assertEqual(agent.replies[-1]["type"], "error")
                 self.assertIn("'x'", agent.replies[-1]["message"])
@@ -172,14 +172,14 @@ class ClientTest(unittest.TestCase):
 
         agent = FakeAgent(self.dir.name, script)
         with self.assertRaisesRegex(UpdateAborted, "another worker failed"):
-            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+            update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, timeout_s=5)
         agent.join()
         self.assertEqual(agent.replies[-1]["type"], "ack")
 
     def test_refused_hello_raises_the_agents_reason(self):
         agent = FakeAgent(self.dir.name, None, welcome=False)
         with self.assertRaisesRegex(AgentError, "no update expects this GPU"):
-            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=5)
+            update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, timeout_s=5)
         agent.join()
 
     def test_an_agent_that_goes_quiet_times_out(self):
@@ -190,13 +190,13 @@ class ClientTest(unittest.TestCase):
 
         agent = FakeAgent(self.dir.name, script)
         with self.assertRaises(TimeoutError):
-            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, timeout_s=0.3)
+            update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, timeout_s=0.3)
         quiet.set()
         agent.join()
 
     def test_a_missing_agent_fails_after_the_connect_deadline(self):
         with self.assertRaisesRegex(TimeoutError, "cannot connect"):
-            update_from_agent(self.endpoint, "u1", GPU, lambda w: None, connect_timeout_s=0.3)
+            update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, connect_timeout_s=0.3)
 
 
 if __name__ == "__main__":

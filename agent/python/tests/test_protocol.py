@@ -42,6 +42,17 @@ class FrameTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             protocol.parse_endpoint("http://x")
 
+    def test_trigger_request_and_local_socket_dir(self):
+        from weightlift_engine.request import local_endpoint, parse_request
+        endpoint, update, timeout_s = parse_request(
+            '{"endpoint": "unix:///run/weightlift/weightlift.sock", "update": "ns/wu/2", "timeout_s": 5}')
+        self.assertEqual((update, timeout_s), ("ns/wu/2", 5.0))
+        self.assertEqual(local_endpoint("unix:///run/weightlift/weightlift.sock", "/var/run/wl"),
+                         "unix:///var/run/wl/weightlift.sock")
+        self.assertEqual(local_endpoint("tcp://10.0.0.1:7300", "/var/run/wl"), "tcp://10.0.0.1:7300")
+        with self.assertRaises(ValueError):
+            parse_request('{"update": "x"}')
+
     def test_vllm_extension_imports_without_vllm(self):
         from weightlift_engine.vllm_worker import WeightliftWorkerExtension
         self.assertTrue(callable(WeightliftWorkerExtension.update_weights_from_agent))

@@ -159,6 +159,15 @@ def _cudart():
     raise RuntimeError("cannot find the CUDA runtime torch loaded (no libcudart in /proc/self/maps)")
 
 
+def current_gpu_uuid():
+    """NVML-style UUID of torch's current CUDA device."""
+    import torch
+    uuid = getattr(torch.cuda.get_device_properties(torch.cuda.current_device()), "uuid", None)
+    if uuid is None:
+        raise RuntimeError(f"torch {torch.__version__} does not report GPU UUIDs; pass gpu_uuid explicitly")
+    return "GPU-" + str(uuid)
+
+
 def device_for_uuid(device_uuid):
     """The local torch device whose NVML UUID is ``device_uuid`` (visible-device indices differ per process)."""
     import torch

@@ -6,7 +6,7 @@ import time
 import traceback
 import zlib
 
-from .buffers import open_buffer
+from .buffers import current_gpu_uuid, open_buffer
 from .protocol import PROTOCOL_VERSION, AgentError, Connection, ProtocolError, UpdateAborted
 
 log = logging.getLogger("weightlift_engine")
@@ -15,15 +15,19 @@ DEFAULT_TIMEOUT_S = 600.0
 DEFAULT_CONNECT_TIMEOUT_S = 30.0
 
 
-def update_from_agent(endpoint, update, gpu_uuid, run, post_hook=None, *, timeout_s=DEFAULT_TIMEOUT_S,
+def update_from_agent(endpoint, run, post_hook=None, *, update, gpu_uuid=None, timeout_s=DEFAULT_TIMEOUT_S,
                       connect_timeout_s=DEFAULT_CONNECT_TIMEOUT_S, engine="", device=None):
     """Receives one weight update from the Weightlift agent at ``endpoint`` and loads it.
+
+    ``update`` is the update id the agent's trigger passed (see ``request.parse_request``). ``gpu_uuid`` names this worker's GPU ("GPU-…"); None takes the UUID of torch's current CUDA device.
 
     ``run(weights)`` gets a list of ``(name, tensor)`` pairs per bucket (views of the shared buffer, valid only
     during the call: copy what you keep, as every ``load_weights`` does). ``post_hook()`` runs after the buffer
     is released. ``timeout_s`` bounds each wait for the agent. Returns ``{gpu_uuid, version, buckets, bytes}``;
     raises on any failure after telling the agent.
     """
+    if gpu_uuid is None:
+        gpu_uuid = current_gpu_uuid()
     conn = Connection.connect(endpoint, connect_timeout_s)
     try:
         conn.send({"type": "hello", "protocol": PROTOCOL_VERSION, "gpu_uuid": gpu_uuid, "pid": os.getpid(),

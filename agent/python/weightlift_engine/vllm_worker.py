@@ -26,5 +26,5 @@ class WeightliftWorkerExtension:
             from vllm.model_executor.model_loader.utils import process_weights_after_loading
             process_weights_after_loading(model, self.model_config, self.device)
 
-        return update_from_agent(endpoint, update, gpu_uuid, run, post_hook, timeout_s=timeout_s,
+        return update_from_agent(endpoint, run, post_hook, update=update, gpu_uuid=gpu_uuid, timeout_s=timeout_s,
                                  engine=f"vllm {vllm.__version__}", device=self.device)

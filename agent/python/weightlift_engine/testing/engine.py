@@ -1,6 +1,6 @@
 """A vLLM-style test engine: ``GET /health`` and ``POST /collective_rpc`` over one TinyModel per GPU UUID.
 
-    python -m weightlift_engine.testing.engine --port 0 --gpu-uuids GPU-a,GPU-b [--fail-at-bucket N]
+    python -m weightlift_engine.testing.engine --port 0 --gpu-uuids GPU-a,GPU-b [--socket-dir D] [--fail-at-bucket N]
         [--die-at-bucket N] [--never-connect] [--health-delay S] [--hidden H --layers L --vocab V --dtype D]
 
 Prints ``READY port=<port>`` once it listens. ``/collective_rpc`` methods: ``update_weights_from_agent``
@@ -56,7 +56,7 @@ class Worker:
             self.model.load_weights(weights)
             buckets[0] += 1
 
-        result = update_from_agent(endpoint, update, self.gpu_uuid, run, post_hook=None, timeout_s=timeout_s,
+        result = update_from_agent(endpoint, run, update=update, gpu_uuid=self.gpu_uuid, timeout_s=timeout_s,
                                    engine=f"weightlift-test-engine torch {torch.__version__}")
         self.version = result["version"]
         return result
@@ -101,6 +101,7 @@ def collective_rpc(workers, method, args, timeout):
 def make_handler(workers, ready_at):
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
 
         def log_message(self, fmt, *args):
             logging.getLogger("weightlift_engine.testing").debug(fmt, *args)
@@ -150,6 +151,8 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--gpu-uuids", default="GPU-00000000-0000-0000-0000-000000000000",
                         help="comma list, one worker per UUID")
+    parser.add_argument("--socket-dir", help="where this process sees the agent's socket directory "
+                        "(sets WEIGHTLIFT_SOCKET_DIR; default: the path the agent names)")
     parser.add_argument("--vocab", type=int, default=256)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
@@ -160,6 +163,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (copies into the model)")
     parser.add_argument("--health-delay", type=float, default=0.0, help="answer /health 503 for this many seconds")
     args = parser.parse_args(argv)
+    if args.socket_dir:
+        os.environ["WEIGHTLIFT_SOCKET_DIR"] = args.socket_dir
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
     faults = Faults(args)

@@ -125,7 +125,8 @@ class EnginePipelineTest {
 
     @Test
     void everyParameterArrivesOnBothWorkersUnderEverySchedule() throws Exception {
-        TestEngine engine = engine();
+        Path podView = Files.createSymbolicLink(dir.resolve("pod-mount"), dir.resolve("sockets"));
+        TestEngine engine = engine("--socket-dir", podView.toString());
         record Schedule(boolean overlap, PipelineOptions.Staging staging, boolean checksums) {
         }
         List<Schedule> schedules = List.of(new Schedule(true, PipelineOptions.Staging.AUTO, false),

@@ -4,9 +4,7 @@ import dev.weightlift.agent.device.ShareHandle;
 import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
-import java.io.EOFException;
 import java.io.IOException;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
@@ -221,13 +219,10 @@ public final class NativeWorkerChannel implements WorkerChannel {
         if (e instanceof SocketTimeoutException) {
             return "no answer before the deadline";
         }
-        if (e instanceof EOFException || e instanceof SocketException) {
-            return "the worker closed the connection (engine process died or gave up): " + e.getMessage();
-        }
         if (e instanceof ProtocolException) {
             return "malformed message: " + e.getMessage();
         }
-        return e.toString();
+        return "the worker closed the connection (engine process died or gave up): " + e.getMessage();
     }
 
     private String who() {

@@ -108,7 +108,10 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
         LOG.info("triggering vLLM update engine={} update={} endpoint={}", baseUri, request.update(), request.endpoint());
-        return client.sendAsync(http, HttpResponse.BodyHandlers.ofString())
+        // A client of its own: the call must not go out on a pooled keep-alive connection the engine may be
+        // closing at that moment, because a non-idempotent POST that failed that way cannot be retried.
+        HttpClient once = HttpClient.newBuilder().connectTimeout(MAX_PROBE).version(HttpClient.Version.HTTP_1_1).build();
+        return once.sendAsync(http, HttpResponse.BodyHandlers.ofString())
                 .handle((response, error) -> {
                     if (error != null) {
                         Throwable cause = error instanceof CompletionException && error.getCause() != null
@@ -166,6 +169,9 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
         }
         if (e instanceof ConnectException) {
             return "connection refused (engine down)";
+        }
+        if (e instanceof IOException && e.getMessage() != null && e.getMessage().contains("received no bytes")) {
+            return "the engine closed the connection without answering (engine process died?)";
         }
         return e.toString();
     }

@@ -87,6 +87,40 @@ class EngineChannelServerTest {
     }
 
     @Test
+    void socketFileGetsTheConfiguredGroupAndAnUnknownGroupIsNamed() throws IOException {
+        Path probe = Files.createFile(dir.resolve("probe"));
+        String ownGroup = Files.readAttributes(probe, java.nio.file.attribute.PosixFileAttributes.class).group().getName();
+        Path other = dir.resolve("other");
+        try (EngineChannelServer grouped = EngineChannelServer.start(ChannelServerConfig.unixSocket(other)
+                .withSocketGroup(ownGroup))) {
+            Path socket = other.resolve(ChannelServerConfig.SOCKET_FILE);
+            assertEquals(ownGroup, Files.readAttributes(socket, java.nio.file.attribute.PosixFileAttributes.class)
+                    .group().getName());
+            assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+        }
+        IOException e = assertThrows(IOException.class, () -> EngineChannelServer.start(
+                ChannelServerConfig.unixSocket(dir.resolve("third")).withSocketGroup("no-such-group-weightlift")));
+        assertMessage(e, "cannot listen on", "third");
+    }
+
+    @Test
+    void tcpEndpointWorksToo() throws Exception {
+        ChannelServerConfig tcp = new ChannelServerConfig("tcp://127.0.0.1:0", "0660", null, FrameCodec.DEFAULT_MAX_JSON_BYTES,
+                SHORT);
+        try (EngineChannelServer tcpServer = EngineChannelServer.start(tcp);
+                NativeWorkerChannel channel = tcpServer.expect("u1", GPU, ChannelTimeouts.defaults())) {
+            java.net.URI uri = java.net.URI.create(tcpServer.endpoint());
+            SocketChannel socket = SocketChannel.open(new java.net.InetSocketAddress(uri.getHost(), uri.getPort()));
+            try (FrameConnection worker = new FrameConnection(socket, new FrameCodec(1 << 20), "agent")) {
+                worker.write(new Frame(Messages.message("hello").put("protocol", 1).put("gpu_uuid", GPU).put("pid", 1)
+                        .put("update", "u1")), Instant.now().plus(SHORT));
+                assertEquals("welcome", worker.read(Instant.now().plus(SHORT)).type());
+                channel.awaitConnected(SHORT);
+            }
+        }
+    }
+
+    @Test
     void fullSequenceInLockStep() throws Exception {
         try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults());
                 Worker worker = new Worker()) {
