@@ -65,7 +65,7 @@ class Consumer:
                 else:
                     self.tensors[tensor_name].copy_(tensor)
 
-        result = update_from_agent(endpoint, name, self.uuid, run, device=self.device)
+        result = update_from_agent(endpoint, run, update=name, gpu_uuid=self.uuid, device=self.device)
         return f"ok {result['buckets']} {result['bytes']}"
 
     def alloc(self, nbytes):

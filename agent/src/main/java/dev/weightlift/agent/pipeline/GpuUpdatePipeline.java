@@ -10,6 +10,7 @@ import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,11 +136,12 @@ public final class GpuUpdatePipeline {
             step = "allocating the shared buffer";
             long setupStart = System.nanoTime();
             long releaseStart;
-            try (BufferCache.Lease lease = buffers.lease(slot, staged, options.retainBuffers());
+            int stagingBuffers = staged ? (options.overlap() ? 2 : 1) : 0;
+            try (BufferCache.Lease lease = buffers.lease(slot, stagingBuffers, options.retainBuffers());
                     CopyStream h2d = gpu.newStream("h2d");
                     CopyStream publish = gpu.newStream("publish")) {
                 SharedRegion shared = lease.shared();
-                MemoryRegion staging = lease.staging();
+                List<MemoryRegion> staging = lease.staging();
                 step = "sharing the buffer " + shared.handle();
                 channel.shareBuffer(shared.handle(), options.stepTimeout());
                 setupNanos = System.nanoTime() - setupStart;
@@ -159,61 +161,153 @@ public final class GpuUpdatePipeline {
                     Duration.ofNanos(finishNanos), staged);
         }
 
-        private void transfer(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
+        private void transfer(SharedRegion shared, List<MemoryRegion> staging, CopyStream h2d, CopyStream publish)
                 throws EngineException, PipelineException {
             int n = buckets.size();
-            int first = nextOwned(-1);
-            StreamEvent stagedEvent = first >= 0 && (staged || first == 0)
-                    ? stage(first, staged ? staging : shared, 0, h2d) : null;
-            for (int g = 0; g < n; g++) {
-                checkCancelled(g);
-                PipelineBucket bucket = buckets.get(g);
-                long base = (g % 2) * slot;
-                step = "copying bucket " + g + " from the host store";
-                if (owns(g) && stagedEvent != null) {
-                    long stageStart = System.nanoTime();
-                    try (StreamEvent copied = stagedEvent) {
-                        awaitEvent(copied, h2d);
+            Stager stager = staged ? new Stager(staging, h2d) : null;
+            StreamEvent direct = !staged && n > 0 && owns(0) ? stage(0, shared, 0, h2d) : null;
+            try {
+                if (stager != null) {
+                    stager.fill();
+                }
+                for (int g = 0; g < n; g++) {
+                    checkCancelled(g);
+                    PipelineBucket bucket = buckets.get(g);
+                    long base = (g % 2) * slot;
+                    step = "copying bucket " + g + " from the host store";
+                    Stager.Staged fromStaging = null;
+                    if (owns(g)) {
+                        StreamEvent copied = direct;
+                        direct = null;
+                        if (stager != null) {
+                            fromStaging = stager.take(g);
+                            copied = fromStaging.copied();
+                        }
+                        if (copied != null) {
+                            long stageStart = System.nanoTime();
+                            try (StreamEvent done = copied) {
+                                awaitEvent(done, h2d);
+                            }
+                            long waited = System.nanoTime() - stageStart;
+                            stageNanos += waited;
+                            metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
+                        }
                     }
-                    stagedEvent = null;
-                    long waited = System.nanoTime() - stageStart;
-                    stageNanos += waited;
-                    metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
-                }
-                step = "publishing bucket " + g;
-                long publishStart = System.nanoTime();
-                try (StreamEvent stagingFree = publishInto(shared, staging, base, bucket, publish);
-                        StreamEvent published = broadcast(shared, base, bucket, publish)) {
-                    int next = nextOwned(g);
-                    if (staged && options.overlap() && owns(g) && next >= 0) {
-                        h2d.waitFor(stagingFree);
-                        stagedEvent = stage(next, staging, 0, h2d);
+                    step = "publishing bucket " + g;
+                    long publishStart = System.nanoTime();
+                    if (fromStaging != null) {
+                        StreamEvent drained = null;
+                        if (bucket.bytes() > 0) {
+                            publish.copy(staging.get(fromStaging.buffer()), 0, shared, base, bucket.bytes());
+                            drained = publish.record();
+                        }
+                        stager.drained(fromStaging.buffer(), drained);
+                        if (options.overlap()) {
+                            stager.fill();
+                        }
                     }
-                    awaitEvent(published, publish);
+                    try (StreamEvent published = broadcast(shared, base, bucket, publish)) {
+                        awaitEvent(published, publish);
+                    }
+                    long publishedNanos = System.nanoTime() - publishStart;
+                    publishNanos += publishedNanos;
+                    metrics.stage(gpu.uuid(), "publish", Duration.ofNanos(publishedNanos));
+                    if (g > 0) {
+                        awaitAck(g - 1);
+                    }
+                    if (!staged && g + 1 < n && owns(g + 1)) {
+                        direct = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
+                    }
+                    step = "sending bucket " + g;
+                    List<TensorEntry> tensors = bucket.tensorsAt(base);
+                    if (bucket.crc32() != null) {
+                        channel.sendBucket(tensors, bucket.crc32());
+                    } else {
+                        channel.sendBucket(tensors);
+                    }
+                    if (stager != null && !options.overlap() && endsRound(g)) {
+                        stager.fill();
+                    }
                 }
-                long publishedNanos = System.nanoTime() - publishStart;
-                publishNanos += publishedNanos;
-                metrics.stage(gpu.uuid(), "publish", Duration.ofNanos(publishedNanos));
-                if (g > 0) {
-                    awaitAck(g - 1);
+                if (n > 0) {
+                    awaitAck(n - 1);
                 }
-                if (!staged && g + 1 < n && owns(g + 1)) {
-                    stagedEvent = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
+            } finally {
+                if (stager != null) {
+                    stager.close();
                 }
-                step = "sending bucket " + g;
-                List<TensorEntry> tensors = bucket.tensorsAt(base);
-                if (bucket.crc32() != null) {
-                    channel.sendBucket(tensors, bucket.crc32());
-                } else {
-                    channel.sendBucket(tensors);
-                }
-                int next = nextOwned(g);
-                if (staged && !options.overlap() && endsRound(g) && stagedEvent == null && next >= 0) {
-                    stagedEvent = stage(next, staging, 0, h2d);
+                if (direct != null) {
+                    direct.close();
                 }
             }
-            if (n > 0) {
-                awaitAck(n - 1);
+        }
+
+        /**
+         * The H2D side with staging: this rank's buckets, in order, copied into the staging buffers (two in
+         * turn when the overlap is on, so the next bucket's H2D starts the moment the current one ends,
+         * without waiting for the current one's copy into the shared slot). A buffer is refilled once the
+         * device-side copy out of it (its "drained" event) has run; the H2D stream waits for that, not the thread.
+         */
+        private final class Stager implements AutoCloseable {
+
+            record Staged(int bucket, int buffer, StreamEvent copied) {
+            }
+
+            private final List<MemoryRegion> buffers;
+            private final CopyStream h2d;
+            private final StreamEvent[] drained;
+            private final ArrayDeque<Staged> pending = new ArrayDeque<>();
+            private final ArrayDeque<Integer> idle = new ArrayDeque<>();
+            private int next;
+
+            Stager(List<MemoryRegion> buffers, CopyStream h2d) {
+                this.buffers = buffers;
+                this.h2d = h2d;
+                this.drained = new StreamEvent[buffers.size()];
+                for (int b = 0; b < buffers.size(); b++) {
+                    idle.add(b);
+                }
+                this.next = nextOwned(-1);
+            }
+
+            /** Enqueues the H2D of the next owned buckets into every idle buffer. */
+            void fill() {
+                while (next >= 0 && !idle.isEmpty()) {
+                    int buffer = idle.poll();
+                    if (drained[buffer] != null) {
+                        h2d.waitFor(drained[buffer]);
+                        drained[buffer].close();
+                        drained[buffer] = null;
+                    }
+                    pending.add(new Staged(next, buffer, stage(next, buffers.get(buffer), 0, h2d)));
+                    next = nextOwned(next);
+                }
+            }
+
+            Staged take(int g) {
+                Staged staged = pending.poll();
+                if (staged == null || staged.bucket() != g) {
+                    throw new IllegalStateException("bucket " + g + " was not staged (next staged: " + staged + ")");
+                }
+                return staged;
+            }
+
+            /** The buffer's contents are on their way out; {@code event} (null: nothing to copy) marks when it is free. */
+            void drained(int buffer, StreamEvent event) {
+                drained[buffer] = event;
+                idle.add(buffer);
+            }
+
+            @Override
+            public void close() {
+                for (Staged staged : pending) {
+                    staged.copied().close();
+                }
+                for (StreamEvent event : drained) {
+                    if (event != null) {
+                        event.close();
+                    }
+                }
             }
         }
 
@@ -248,14 +342,6 @@ public final class GpuUpdatePipeline {
                 h2d.copy(range.source(), range.sourceOffset(), target, offset + range.bucketOffset(), range.length());
             }
             return h2d.record();
-        }
-
-        private StreamEvent publishInto(SharedRegion shared, MemoryRegion staging, long base, PipelineBucket bucket,
-                CopyStream publish) {
-            if (staged && owns(bucket.index()) && bucket.bytes() > 0) {
-                publish.copy(staging, 0, shared, base, bucket.bytes());
-            }
-            return publish.record();
         }
 
         private StreamEvent broadcast(SharedRegion shared, long base, PipelineBucket bucket, CopyStream publish) {
