@@ -225,6 +225,12 @@ public final class HostStore implements AutoCloseable {
         CheckpointVersion loaded = new CheckpointVersion(name, version, inPlace, buffers, plan.tensors());
         List<CheckpointVersion> dropped;
         synchronized (this) {
+            if (closed) {
+                entries.remove(entry.key());
+                reservedBytes -= entry.bytes;
+                loaded.free();
+                throw new IllegalStateException("host store closed while loading " + entry.key());
+            }
             entry.loaded = loaded;
             dropped = retire(name);
         }

@@ -1,5 +1,6 @@
 package dev.weightlift.agent.store;
 
+import dev.weightlift.agent.device.NativeMemory;
 import java.time.Duration;
 
 /**
@@ -20,6 +21,10 @@ public record HostStoreConfig(long budgetBytes, int retainVersions, long bufferC
         if (budgetBytes < 0 || retainVersions < 1 || bufferCapacity < 1 || chunkBytes < 1 || readThreads < 1) {
             throw new IllegalArgumentException("host store: budget >= 0, retainVersions, bufferCapacity, chunkBytes"
                     + " and readThreads >= 1 expected");
+        }
+        if (chunkBytes > NativeMemory.MAX_VIEW_BYTES) {
+            throw new IllegalArgumentException("host store: chunkBytes " + chunkBytes + " passes NIO's "
+                    + NativeMemory.MAX_VIEW_BYTES + "-byte limit for one read");
         }
     }
 

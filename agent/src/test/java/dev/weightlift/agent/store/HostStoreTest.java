@@ -15,6 +15,7 @@ import dev.weightlift.agent.store.safetensors.Dtype;
 import dev.weightlift.agent.store.safetensors.SafetensorsException;
 import dev.weightlift.agent.store.safetensors.SafetensorsIndex;
 import dev.weightlift.agent.store.safetensors.TestSafetensors;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -202,6 +204,31 @@ class HostStoreTest {
         store.release("llm", "v1");
         assertEquals(0, allocator.bytesInUse());
         assertTrue(Files.exists(file), "the store does not own the registered file");
+    }
+
+    @Test
+    void aFileInDevShmIsRegisteredInPlace() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm");
+        Path file = Files.move(shard("a", 11, 4), shm.resolve("weightlift-test-" + ProcessHandle.current().pid()
+                + ".safetensors"));
+        try {
+            CheckpointVersion version = store.registerInPlace("llm", "v1", List.of(file));
+            assertHoldsWrittenBytes(version);
+            store.release("llm", "v1");
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void metricsShowWhatTheStoreHolds() throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        new HostStoreMetrics(store).bindTo(registry);
+        CheckpointVersion version = store.load("llm", "v1", List.of(shard("a", 10, 3)));
+        assertEquals(version.bytes(), registry.get("weightlift.host.store.used").gauge().value());
+        assertEquals(1, registry.get("weightlift.host.store.versions").gauge().value());
+        assertEquals(64L << 20, registry.get("weightlift.host.store.budget").gauge().value());
     }
 
     @Test

@@ -1,0 +1,1 @@
+from torch.multiprocessing import reductions  # noqa: F401

@@ -1,0 +1,6 @@
+class UntypedStorage:
+    pass
+
+
+class TypedStorage:
+    pass
