@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutorService;
  * finish included) and followed by the engine checking every byte. Rank 0 prints the figures.
  * Usage: PipelineGpuBench --rank R --ranks N --gpu I --id-file F --total 16Gi --bucket 1Gi
  *        --engine agent/bench/engine_consumer.py [--schedules serial,overlap] [--reps 2] [--backend cuda|host]
+ *        [--retain-buffers false] (true: shared and staging buffers kept between updates, as PipelineOptions allows)
  */
 public final class PipelineGpuBench {
 
@@ -57,6 +58,7 @@ public final class PipelineGpuBench {
         int reps = args.integer("reps", 2);
         String[] schedules = args.text("schedules", ranks == 1 ? "overlap" : "serial,overlap").split(",");
         double bound = args.number("bound-GBps", 0);
+        boolean retain = Boolean.parseBoolean(args.text("retain-buffers", "false"));
         Path socketDir = Files.createTempDirectory("weightlift-bench");
         try (DeviceBackend backend = open(args.text("backend", "cuda"));
                 EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(socketDir));
@@ -74,7 +76,7 @@ public final class PipelineGpuBench {
                 for (int r = 0; r < reps; r++) {
                     for (String schedule : schedules) {
                         boolean overlap = schedule.equals("overlap");
-                        PipelineOptions options = PipelineOptions.defaults(bucket).withOverlap(overlap);
+                        PipelineOptions options = PipelineOptions.defaults(bucket).withOverlap(overlap).withRetainedBuffers(retain);
                         String name = "bench-" + (++update);
                         engine.call("alloc " + total, STEP);
                         NativeWorkerChannel channel = server.expect(name, gpu.uuid(), ChannelTimeouts.defaults());
@@ -105,7 +107,8 @@ public final class PipelineGpuBench {
                     }
                 }
                 if (rank == 0) {
-                    System.out.printf("checkpoint_bytes=%d bucket_bytes=%d ranks=%d every_byte_checked=true%n", total, bucket, ranks);
+                    System.out.printf("checkpoint_bytes=%d bucket_bytes=%d ranks=%d retained_buffers=%s every_byte_checked=true%n", total,
+                            bucket, ranks, retain);
                     System.out.printf("pipeline_overlap_GBps=%.2f%n", best);
                     if (bestSerial > 0) {
                         System.out.printf("pipeline_serial_GBps=%.2f%noverlap_over_serial=%.3f%n", bestSerial, best / bestSerial);

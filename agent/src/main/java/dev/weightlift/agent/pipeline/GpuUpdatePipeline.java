@@ -104,6 +104,8 @@ public final class GpuUpdatePipeline {
         private final boolean staged;
         private final long slot;
         private final int[] rounds;
+        private Stager stager;
+        private StreamEvent direct;
         private String step = "validation";
         private long bytes;
         private long connectNanos;
@@ -142,11 +144,16 @@ public final class GpuUpdatePipeline {
                     CopyStream publish = gpu.newStream("publish")) {
                 SharedRegion shared = lease.shared();
                 List<MemoryRegion> staging = lease.staging();
-                step = "sharing the buffer " + shared.handle();
-                channel.shareBuffer(shared.handle(), options.stepTimeout());
-                setupNanos = System.nanoTime() - setupStart;
-                metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
-                transfer(shared, staging, h2d, publish);
+                try {
+                    prestage(shared, staging, h2d);
+                    step = "sharing the buffer " + shared.handle();
+                    channel.shareBuffer(shared.handle(), options.stepTimeout());
+                    setupNanos = System.nanoTime() - setupStart;
+                    metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
+                    transfer(shared, staging, h2d, publish);
+                } finally {
+                    closeStaged();
+                }
                 step = "releasing the shared buffer";
                 releaseStart = System.nanoTime();
                 channel.release(options.stepTimeout());
@@ -161,84 +168,90 @@ public final class GpuUpdatePipeline {
                     Duration.ofNanos(finishNanos), staged);
         }
 
+        /** Starts the first H2D copies (into staging, or slot 0) while the worker is still opening the buffer. */
+        private void prestage(SharedRegion shared, List<MemoryRegion> staging, CopyStream h2d) {
+            if (staged) {
+                stager = new Stager(staging, h2d);
+                stager.fill();
+            } else if (!buckets.isEmpty() && owns(0)) {
+                direct = stage(0, shared, 0, h2d);
+            }
+        }
+
+        private void closeStaged() {
+            if (stager != null) {
+                stager.close();
+            }
+            if (direct != null) {
+                direct.close();
+                direct = null;
+            }
+        }
+
         private void transfer(SharedRegion shared, List<MemoryRegion> staging, CopyStream h2d, CopyStream publish)
                 throws EngineException, PipelineException {
             int n = buckets.size();
-            Stager stager = staged ? new Stager(staging, h2d) : null;
-            StreamEvent direct = !staged && n > 0 && owns(0) ? stage(0, shared, 0, h2d) : null;
-            try {
-                if (stager != null) {
-                    stager.fill();
+            for (int g = 0; g < n; g++) {
+                checkCancelled(g);
+                PipelineBucket bucket = buckets.get(g);
+                long base = (g % 2) * slot;
+                step = "copying bucket " + g + " from the host store";
+                Stager.Staged fromStaging = null;
+                if (owns(g)) {
+                    StreamEvent copied = direct;
+                    direct = null;
+                    if (stager != null) {
+                        fromStaging = stager.take(g);
+                        copied = fromStaging.copied();
+                    }
+                    if (copied != null) {
+                        long stageStart = System.nanoTime();
+                        try (StreamEvent done = copied) {
+                            awaitEvent(done, h2d);
+                        }
+                        long waited = System.nanoTime() - stageStart;
+                        stageNanos += waited;
+                        metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
+                    }
                 }
-                for (int g = 0; g < n; g++) {
-                    checkCancelled(g);
-                    PipelineBucket bucket = buckets.get(g);
-                    long base = (g % 2) * slot;
-                    step = "copying bucket " + g + " from the host store";
-                    Stager.Staged fromStaging = null;
-                    if (owns(g)) {
-                        StreamEvent copied = direct;
-                        direct = null;
-                        if (stager != null) {
-                            fromStaging = stager.take(g);
-                            copied = fromStaging.copied();
-                        }
-                        if (copied != null) {
-                            long stageStart = System.nanoTime();
-                            try (StreamEvent done = copied) {
-                                awaitEvent(done, h2d);
-                            }
-                            long waited = System.nanoTime() - stageStart;
-                            stageNanos += waited;
-                            metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
-                        }
+                step = "publishing bucket " + g;
+                long publishStart = System.nanoTime();
+                if (fromStaging != null) {
+                    StreamEvent drained = null;
+                    if (bucket.bytes() > 0) {
+                        publish.copy(staging.get(fromStaging.buffer()), 0, shared, base, bucket.bytes());
+                        drained = publish.record();
                     }
-                    step = "publishing bucket " + g;
-                    long publishStart = System.nanoTime();
-                    if (fromStaging != null) {
-                        StreamEvent drained = null;
-                        if (bucket.bytes() > 0) {
-                            publish.copy(staging.get(fromStaging.buffer()), 0, shared, base, bucket.bytes());
-                            drained = publish.record();
-                        }
-                        stager.drained(fromStaging.buffer(), drained);
-                        if (options.overlap()) {
-                            stager.fill();
-                        }
-                    }
-                    try (StreamEvent published = broadcast(shared, base, bucket, publish)) {
-                        awaitEvent(published, publish);
-                    }
-                    long publishedNanos = System.nanoTime() - publishStart;
-                    publishNanos += publishedNanos;
-                    metrics.stage(gpu.uuid(), "publish", Duration.ofNanos(publishedNanos));
-                    if (g > 0) {
-                        awaitAck(g - 1);
-                    }
-                    if (!staged && g + 1 < n && owns(g + 1)) {
-                        direct = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
-                    }
-                    step = "sending bucket " + g;
-                    List<TensorEntry> tensors = bucket.tensorsAt(base);
-                    if (bucket.crc32() != null) {
-                        channel.sendBucket(tensors, bucket.crc32());
-                    } else {
-                        channel.sendBucket(tensors);
-                    }
-                    if (stager != null && !options.overlap() && endsRound(g)) {
+                    stager.drained(fromStaging.buffer(), drained);
+                    if (options.overlap()) {
                         stager.fill();
                     }
                 }
-                if (n > 0) {
-                    awaitAck(n - 1);
+                try (StreamEvent published = broadcast(shared, base, bucket, publish)) {
+                    awaitEvent(published, publish);
                 }
-            } finally {
-                if (stager != null) {
-                    stager.close();
+                long publishedNanos = System.nanoTime() - publishStart;
+                publishNanos += publishedNanos;
+                metrics.stage(gpu.uuid(), "publish", Duration.ofNanos(publishedNanos));
+                if (g > 0) {
+                    awaitAck(g - 1);
                 }
-                if (direct != null) {
-                    direct.close();
+                if (!staged && g + 1 < n && owns(g + 1)) {
+                    direct = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
                 }
+                step = "sending bucket " + g;
+                List<TensorEntry> tensors = bucket.tensorsAt(base);
+                if (bucket.crc32() != null) {
+                    channel.sendBucket(tensors, bucket.crc32());
+                } else {
+                    channel.sendBucket(tensors);
+                }
+                if (stager != null && !options.overlap() && endsRound(g)) {
+                    stager.fill();
+                }
+            }
+            if (n > 0) {
+                awaitAck(n - 1);
             }
         }
 
