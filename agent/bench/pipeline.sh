@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host-backend pipeline throughput into a real engine process, next to the memcpy bound of the same run.
-# Usage: agent/bench/pipeline.sh [hidden vocab layers slotMiB runs]   (defaults: 2048 4096 28 32 3, ~0.5 GiB)
-# Last line: ratio=R (pipeline with overlap / memcpy bound).
+# Usage: agent/bench/pipeline.sh [hidden vocab layers slotMiB rounds]   (defaults: 2048 4096 28 32 3, ~0.5 GiB)
+# Last line: ratio=R (median of paired ratios pipeline-with-overlap / memcpy bound).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -B -q -pl agent -am test-compile -DskipTests

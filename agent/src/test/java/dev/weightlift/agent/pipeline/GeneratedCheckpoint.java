@@ -1,11 +1,15 @@
 package dev.weightlift.agent.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.weightlift.agent.device.HostAllocator;
 import dev.weightlift.agent.device.MemoryRegion;
-import dev.weightlift.agent.engine.TensorEntry;
+import dev.weightlift.agent.store.CheckpointVersion;
+import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.store.safetensors.TestSafetensors;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -14,33 +18,32 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.zip.CRC32;
 
 /**
- * A checkpoint made up for a model's parameters (name, dtype, shape as the engine describes them), held in
- * one pinned host region like the host store holds a file, with the sha256 of every tensor, and packed
- * into buckets the way the planner does (in order, 256-byte aligned, never split).
+ * A checkpoint made up for a model's parameters (name, dtype, shape as the engine describes them), written
+ * as a safetensors file and loaded by the host store like any checkpoint, with the sha256 of every tensor,
+ * and packed into buckets in order (never split) the way the planner does.
  */
 final class GeneratedCheckpoint implements AutoCloseable {
 
-    static final int ALIGNMENT = 256;
+    private static final String NAME = "generated";
 
-    record Tensor(String name, String dtype, long[] shape, long offset, long nbytes) {
-    }
+    private final HostStore store;
+    private final CheckpointVersion version;
+    private final Map<String, String> sha256;
 
-    private final MemoryRegion region;
-    private final List<Tensor> tensors;
-    private final Map<String, String> sha256 = new LinkedHashMap<>();
-
-    private GeneratedCheckpoint(MemoryRegion region, List<Tensor> tensors) {
-        this.region = region;
-        this.tensors = tensors;
+    private GeneratedCheckpoint(HostStore store, CheckpointVersion version, Map<String, String> sha256) {
+        this.store = store;
+        this.version = version;
+        this.sha256 = sha256;
     }
 
     /** {@code parameters}: the engine's describe_parameters answer for one worker. */
-    static GeneratedCheckpoint generate(JsonNode parameters, HostAllocator allocator, long seed) {
-        List<Tensor> tensors = new ArrayList<>();
-        long offset = 0;
+    static GeneratedCheckpoint generate(JsonNode parameters, HostStore store, Path dir, String version, long seed)
+            throws IOException {
+        SplittableRandom random = new SplittableRandom(seed);
+        TestSafetensors file = new TestSafetensors();
+        Map<String, String> sha256 = new LinkedHashMap<>();
         for (JsonNode p : parameters) {
             long[] shape = new long[p.path("shape").size()];
             long numel = 1;
@@ -49,49 +52,44 @@ final class GeneratedCheckpoint implements AutoCloseable {
                 numel *= shape[i];
             }
             String dtype = p.path("dtype").asText();
-            long nbytes = numel * elementSize(dtype);
-            tensors.add(new Tensor(p.path("name").asText(), dtype, shape, offset, nbytes));
-            offset = align(offset + nbytes);
+            byte[] data = values(dtype, numel, random);
+            file.add(p.path("name").asText(), dtype, shape, data);
+            sha256.put(p.path("name").asText(), sha256(data));
         }
-        GeneratedCheckpoint checkpoint = new GeneratedCheckpoint(allocator.allocatePinned(Math.max(offset, ALIGNMENT)), tensors);
-        checkpoint.fill(new SplittableRandom(seed));
-        return checkpoint;
+        Path versionDir = Files.createDirectories(dir.resolve(version));
+        file.write(versionDir.resolve("model.safetensors"));
+        CheckpointVersion loaded = store.loadDirectory(NAME, version, versionDir);
+        Files.delete(versionDir.resolve("model.safetensors"));
+        return new GeneratedCheckpoint(store, loaded, sha256);
     }
 
-    static long align(long n) {
-        return (n + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-    }
-
-    static int elementSize(String dtype) {
-        return switch (dtype) {
+    /** Real numbers in [-1, 1) for float types (no NaN payloads to argue about), random bytes otherwise. */
+    private static byte[] values(String dtype, long numel, SplittableRandom random) {
+        int size = switch (dtype) {
             case "F32", "I32" -> 4;
             case "F16", "BF16", "I16" -> 2;
             case "F64", "I64" -> 8;
             default -> 1;
         };
-    }
-
-    private void fill(SplittableRandom random) {
-        for (Tensor t : tensors) {
-            ByteBuffer view = region.view(t.offset(), (int) t.nbytes()).order(ByteOrder.LITTLE_ENDIAN);
-            while (view.hasRemaining()) {
-                float value = (float) (random.nextDouble() * 2 - 1);
-                switch (t.dtype()) {
-                    case "F32" -> view.putFloat(value);
-                    case "BF16" -> view.putShort((short) (Float.floatToIntBits(value) >>> 16));
-                    default -> view.put((byte) random.nextInt(256));
-                }
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(numel * size)).order(ByteOrder.LITTLE_ENDIAN);
+        while (out.hasRemaining()) {
+            float value = (float) (random.nextDouble() * 2 - 1);
+            switch (dtype) {
+                case "F32" -> out.putFloat(value);
+                case "BF16" -> out.putShort((short) (Float.floatToIntBits(value) >>> 16));
+                default -> out.put((byte) random.nextInt(256));
             }
-            sha256.put(t.name(), sha256(region.view(t.offset(), (int) t.nbytes())));
         }
+        return out.array();
     }
 
-    long totalBytes() {
-        return tensors.stream().mapToLong(Tensor::nbytes).sum();
+    CheckpointVersion version() {
+        return version;
     }
 
+    /** The store's first buffer (the whole checkpoint: one file). */
     MemoryRegion region() {
-        return region;
+        return version.buffers().get(0);
     }
 
     Map<String, String> sha256() {
@@ -100,52 +98,40 @@ final class GeneratedCheckpoint implements AutoCloseable {
 
     /** Buckets of at most {@code slotBytes} (a tensor larger than that gets a bucket of its own). */
     List<PipelineBucket> buckets(long slotBytes, boolean withChecksums) {
-        List<PipelineBucket> buckets = new ArrayList<>();
-        List<Tensor> current = new ArrayList<>();
+        List<List<String>> plan = new ArrayList<>();
+        List<String> current = new ArrayList<>();
         long size = 0;
-        for (Tensor t : tensors) {
-            long start = align(size);
+        for (var t : version.tensors()) {
+            long start = BucketLayout.align(size);
             if (!current.isEmpty() && start + t.nbytes() > slotBytes) {
-                buckets.add(bucket(buckets.size(), current, withChecksums));
+                plan.add(current);
                 current = new ArrayList<>();
                 start = 0;
             }
-            current.add(t);
+            current.add(t.name());
             size = start + t.nbytes();
         }
         if (!current.isEmpty()) {
-            buckets.add(bucket(buckets.size(), current, withChecksums));
+            plan.add(current);
+        }
+        List<PipelineBucket> buckets = new ArrayList<>();
+        for (int i = 0; i < plan.size(); i++) {
+            buckets.add(BucketLayout.owned(version, i, 0, plan.get(i), withChecksums));
         }
         return buckets;
     }
 
-    private PipelineBucket bucket(int index, List<Tensor> members, boolean withChecksum) {
-        List<CopyRange> ranges = new ArrayList<>();
-        List<TensorEntry> entries = new ArrayList<>();
-        CRC32 crc = new CRC32();
-        long at = 0;
-        for (Tensor t : members) {
-            at = align(at);
-            ranges.add(new CopyRange(region, t.offset(), at, t.nbytes()));
-            entries.add(new TensorEntry(t.name(), t.dtype(), t.shape(), at, t.nbytes()));
-            crc.update(region.view(t.offset(), (int) t.nbytes()));
-            at += t.nbytes();
-        }
-        return new PipelineBucket(index, 0, at, ranges, entries, withChecksum ? crc.getValue() : null);
-    }
-
-    private static String sha256(ByteBuffer bytes) {
+    private static String sha256(byte[] bytes) {
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(bytes);
-            return HexFormat.of().formatHex(digest.digest());
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
+    /** Drops the version from the store (its memory goes back to the allocator). */
     @Override
     public void close() {
-        region.close();
+        store.release(NAME, version.version());
     }
 }

@@ -5,9 +5,11 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Makes one inference engine instance start receiving an update: vLLM's {@code POST /collective_rpc}
- * ({@link VllmCollectiveRpcTrigger}); SGLang's {@code POST /update_weights_from_ipc} comes with the
- * checkpoint-engine protocol. The agent on the node of the instance's first GPU triggers it.
+ * Makes one inference engine instance start receiving an update over the native protocol: vLLM with
+ * Weightlift's worker extension ({@link VllmNativeTrigger}). Engines served by the checkpoint-engine
+ * protocol (SGLang's {@code /update_weights_from_ipc}, vLLM with checkpoint-engine's extension) are
+ * triggered by {@code dev.weightlift.agent.engine.checkpointengine.CheckpointEngineTrigger}. The agent on the
+ * node of the instance's first GPU triggers it.
  */
 public interface EngineTrigger {
 

@@ -20,16 +20,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * vLLM (started with {@code VLLM_SERVER_DEV_MODE=1} and
+ * vLLM with Weightlift's worker extension (started with {@code VLLM_SERVER_DEV_MODE=1} and
  * {@code --worker-extension-cls weightlift_engine.vllm_worker.WeightliftWorkerExtension}): readiness by
  * {@code GET /health}, update by {@code POST /collective_rpc} with method {@value #METHOD} and the request
  * as one JSON string argument (agent/docs/engine-protocol.md §7).
  */
-public final class VllmCollectiveRpcTrigger implements EngineTrigger {
+public final class VllmNativeTrigger implements EngineTrigger {
 
     public static final String METHOD = "update_weights_from_agent";
 
-    private static final Logger LOG = LoggerFactory.getLogger(VllmCollectiveRpcTrigger.class);
+    private static final Logger LOG = LoggerFactory.getLogger(VllmNativeTrigger.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Duration DEFAULT_RESPONSE_MARGIN = Duration.ofSeconds(30);
     private static final Duration MAX_PROBE = Duration.ofSeconds(5);
@@ -40,7 +40,7 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
     private final Duration pollInterval;
     private final Duration responseMargin;
 
-    public VllmCollectiveRpcTrigger(URI baseUri, Duration pollInterval) {
+    public VllmNativeTrigger(URI baseUri, Duration pollInterval) {
         this(baseUri, pollInterval, DEFAULT_RESPONSE_MARGIN);
     }
 
@@ -48,15 +48,15 @@ public final class VllmCollectiveRpcTrigger implements EngineTrigger {
      * {@code responseMargin}: how much longer than the update's own deadline the HTTP call may take (the
      * engine's workers time out first and report why).
      */
-    public VllmCollectiveRpcTrigger(URI baseUri, Duration pollInterval, Duration responseMargin) {
+    public VllmNativeTrigger(URI baseUri, Duration pollInterval, Duration responseMargin) {
         this.responseMargin = responseMargin;
         this.baseUri = baseUri.toString().endsWith("/") ? baseUri : URI.create(baseUri + "/");
         this.pollInterval = pollInterval;
         this.client = HttpClient.newBuilder().connectTimeout(MAX_PROBE).version(HttpClient.Version.HTTP_1_1).build();
     }
 
-    public static VllmCollectiveRpcTrigger at(String host, int port) {
-        return new VllmCollectiveRpcTrigger(URI.create("http://" + host + ":" + port + "/"), Duration.ofMillis(500));
+    public static VllmNativeTrigger at(String host, int port) {
+        return new VllmNativeTrigger(URI.create("http://" + host + ":" + port + "/"), Duration.ofMillis(500));
     }
 
     @Override

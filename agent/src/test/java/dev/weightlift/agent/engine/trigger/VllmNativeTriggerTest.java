@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The vLLM trigger against a real HTTP server that answers like vLLM, or fails like a sick one. */
-class VllmCollectiveRpcTriggerTest {
+class VllmNativeTriggerTest {
 
     private static final TriggerRequest REQUEST = new TriggerRequest("unix:///run/weightlift/weightlift.sock", "ns/wu/1",
             Duration.ofSeconds(2));
@@ -40,7 +40,7 @@ class VllmCollectiveRpcTriggerTest {
         }
     }
 
-    private VllmCollectiveRpcTrigger serve(int healthFailures, int status, String body, AtomicReference<String> received)
+    private VllmNativeTrigger serve(int healthFailures, int status, String body, AtomicReference<String> received)
             throws IOException {
         http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         AtomicInteger probes = new AtomicInteger();
@@ -58,7 +58,7 @@ class VllmCollectiveRpcTriggerTest {
         });
         http.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         http.start();
-        return new VllmCollectiveRpcTrigger(URI.create("http://127.0.0.1:" + http.getAddress().getPort()),
+        return new VllmNativeTrigger(URI.create("http://127.0.0.1:" + http.getAddress().getPort()),
                 Duration.ofMillis(20));
     }
 
@@ -80,11 +80,11 @@ class VllmCollectiveRpcTriggerTest {
     @Test
     void readinessIsPolledThenTheMethodIsCalledWithTheRequestAsOneJsonString() throws Exception {
         AtomicReference<String> received = new AtomicReference<>();
-        VllmCollectiveRpcTrigger trigger = serve(3, 200, "{\"results\":[{\"version\":\"1\"}]}", received);
+        VllmNativeTrigger trigger = serve(3, 200, "{\"results\":[{\"version\":\"1\"}]}", received);
         trigger.awaitReady(Duration.ofSeconds(5));
         assertEquals("{\"results\":[{\"version\":\"1\"}]}", trigger.start(REQUEST).get(10, TimeUnit.SECONDS));
         JsonNode body = new ObjectMapper().readTree(received.get());
-        assertEquals(VllmCollectiveRpcTrigger.METHOD, body.path("method").asText());
+        assertEquals(VllmNativeTrigger.METHOD, body.path("method").asText());
         JsonNode argument = new ObjectMapper().readTree(body.path("args").get(0).asText());
         assertEquals("ns/wu/1", argument.path("update").asText());
         assertEquals("unix:///run/weightlift/weightlift.sock", argument.path("endpoint").asText());
@@ -94,7 +94,7 @@ class VllmCollectiveRpcTriggerTest {
 
     @Test
     void anEngineThatStaysUnhealthyIsReportedWithItsLastAnswer() throws Exception {
-        VllmCollectiveRpcTrigger trigger = serve(Integer.MAX_VALUE, 200, "", new AtomicReference<>());
+        VllmNativeTrigger trigger = serve(Integer.MAX_VALUE, 200, "", new AtomicReference<>());
         EngineException e = assertThrows(EngineException.class, () -> trigger.awaitReady(Duration.ofMillis(300)));
         assertTrue(e.getMessage().contains("not ready") && e.getMessage().contains("HTTP 503"), e.getMessage());
     }
@@ -105,7 +105,7 @@ class VllmCollectiveRpcTriggerTest {
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
-        VllmCollectiveRpcTrigger trigger = VllmCollectiveRpcTrigger.at("127.0.0.1", port);
+        VllmNativeTrigger trigger = VllmNativeTrigger.at("127.0.0.1", port);
         EngineException ready = assertThrows(EngineException.class, () -> trigger.awaitReady(Duration.ofMillis(300)));
         assertTrue(ready.getMessage().contains("connection refused"), ready.getMessage());
         assertTrue(failure(trigger.start(REQUEST)).getMessage().contains("connection refused (engine down)"));
@@ -113,7 +113,7 @@ class VllmCollectiveRpcTriggerTest {
 
     @Test
     void anErrorAnswerCarriesTheEnginesMessage() throws Exception {
-        VllmCollectiveRpcTrigger trigger = serve(0, 500, "{\"error\": \"Traceback...\\nRuntimeError: injected failure at bucket 1\"}",
+        VllmNativeTrigger trigger = serve(0, 500, "{\"error\": \"Traceback...\\nRuntimeError: injected failure at bucket 1\"}",
                 new AtomicReference<>());
         String message = failure(trigger.start(REQUEST)).getMessage();
         assertTrue(message.contains("HTTP 500") && message.contains("injected failure at bucket 1"), message);
@@ -123,7 +123,7 @@ class VllmCollectiveRpcTriggerTest {
     void aSlowEngineMissesTheDeadline() throws Exception {
         serve(0, 0, "{}", new AtomicReference<>());
         TriggerRequest quick = new TriggerRequest(REQUEST.endpoint(), REQUEST.update(), Duration.ofMillis(100));
-        VllmCollectiveRpcTrigger hurried = new VllmCollectiveRpcTrigger(
+        VllmNativeTrigger hurried = new VllmNativeTrigger(
                 URI.create("http://127.0.0.1:" + http.getAddress().getPort()), Duration.ofMillis(20), Duration.ofMillis(100));
         String message = failure(hurried.start(quick)).getMessage();
         assertTrue(message.contains("no answer before the deadline"), message);
@@ -131,11 +131,11 @@ class VllmCollectiveRpcTriggerTest {
 
     @Test
     void errorBodiesAreShortenedToTheirTail() {
-        assertEquals("boom", VllmCollectiveRpcTrigger.errorText("{\"detail\": \"boom\"}"));
-        assertEquals("plain text", VllmCollectiveRpcTrigger.errorText("plain text\n"));
-        assertEquals("(empty body)", VllmCollectiveRpcTrigger.errorText(""));
+        assertEquals("boom", VllmNativeTrigger.errorText("{\"detail\": \"boom\"}"));
+        assertEquals("plain text", VllmNativeTrigger.errorText("plain text\n"));
+        assertEquals("(empty body)", VllmNativeTrigger.errorText(""));
         String longText = "x".repeat(10_000) + "END";
-        assertTrue(VllmCollectiveRpcTrigger.errorText(longText).endsWith("END"));
-        assertTrue(VllmCollectiveRpcTrigger.errorText(longText).length() < 5000);
+        assertTrue(VllmNativeTrigger.errorText(longText).endsWith("END"));
+        assertTrue(VllmNativeTrigger.errorText(longText).length() < 5000);
     }
 }
