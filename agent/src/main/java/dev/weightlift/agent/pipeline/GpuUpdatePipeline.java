@@ -170,6 +170,7 @@ public final class GpuUpdatePipeline {
 
         /** Starts the first H2D copies (into staging, or slot 0) while the worker is still opening the buffer. */
         private void prestage(SharedRegion shared, List<MemoryRegion> staging, CopyStream h2d) {
+            step = "copying bucket " + Math.max(0, nextOwned(-1)) + " from the host store";
             if (staged) {
                 stager = new Stager(staging, h2d);
                 stager.fill();
