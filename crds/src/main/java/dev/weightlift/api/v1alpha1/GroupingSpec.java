@@ -8,7 +8,7 @@ public class GroupingSpec {
 
     @Required
     @Size(min = 1, max = 1024)
-    @JsonPropertyDescription("Java regular expression over tensor names; matching tensors are grouped by the concatenation of its capturing groups and every group travels in one bucket.")
+    @JsonPropertyDescription("Java regular expression over tensor names; matching tensors are grouped by the capturing groups that took part in the match (joined by /), and every group travels in one bucket.")
     private String pattern;
 
     public String getPattern() {

@@ -9,13 +9,13 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * Lays out one bucket of the plan (its tensor names, in order) over a checkpoint version of the host store:
- * each tensor at the next 256-byte boundary of the bucket, one copy range per tensor from the store's buffer.
- * Pure apart from reading the bytes when a checksum is asked for.
+ * For tests and the benchmark: lays out a bucket (its tensor names, in order) over a checkpoint version of the
+ * host store the way the operator's planner does (each tensor at the next 256-byte boundary), with one copy
+ * range per tensor. In the agent, buckets come laid out from the plan.
  */
-public final class BucketLayout {
+final class BucketLayout {
 
-    public static final int ALIGNMENT = 256;
+    static final int ALIGNMENT = 256;
 
     private BucketLayout() {
     }
@@ -26,7 +26,7 @@ public final class BucketLayout {
      *
      * @throws IllegalArgumentException naming the tensor when it is not in the version
      */
-    public static PipelineBucket owned(CheckpointVersion version, int index, int root, List<String> tensorNames,
+    static PipelineBucket owned(CheckpointVersion version, int index, int root, List<String> tensorNames,
             boolean withChecksum) {
         List<CopyRange> ranges = new ArrayList<>();
         List<TensorEntry> entries = new ArrayList<>();
@@ -46,11 +46,6 @@ public final class BucketLayout {
             at += t.nbytes();
         }
         return new PipelineBucket(index, root, at, ranges, entries, withChecksum ? crc.getValue() : null);
-    }
-
-    /** The same bucket as a receiving rank sees it (no ranges: its bytes arrive by broadcast). */
-    public static PipelineBucket received(PipelineBucket owned) {
-        return new PipelineBucket(owned.index(), owned.root(), owned.bytes(), List.of(), owned.tensors(), owned.crc32());
     }
 
     static long align(long offset) {

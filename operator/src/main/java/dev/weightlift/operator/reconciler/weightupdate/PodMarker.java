@@ -1,0 +1,62 @@
+package dev.weightlift.operator.reconciler.weightupdate;
+
+import dev.weightlift.api.v1alpha1.WeightUpdate;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Marks a pod whose engine holds a version: annotation {@code weightlift.dev/version} and pod condition
+ * {@code weightlift.dev/weights-ready=True} (through {@code pods/status}, for a readiness gate). API failures
+ * are thrown (the caller's reconcile is retried).
+ */
+public final class PodMarker {
+
+    static final String REASON = "WeightsLoaded";
+
+    private final KubernetesClient client;
+    private final Clock clock;
+
+    public PodMarker(KubernetesClient client, Clock clock) {
+        this.client = client;
+        this.clock = clock;
+    }
+
+    /** Marks {@code target} as holding {@code version}; false when the pod is gone or was replaced (other UID). */
+    public boolean markHolding(Target target, String version) {
+        Pod pod = client.pods().inNamespace(target.namespace()).withName(target.pod()).get();
+        if (pod == null || (target.uid() != null && !target.uid().equals(pod.getMetadata().getUid()))) {
+            return false;
+        }
+        Map<String, String> annotations = pod.getMetadata().getAnnotations();
+        if (annotations == null || !version.equals(annotations.get(WeightUpdate.VERSION_ANNOTATION))) {
+            String patch = Serialization.asJson(Map.of("metadata", Map.of("annotations", Map.of(WeightUpdate.VERSION_ANNOTATION, version))));
+            client.pods().inNamespace(target.namespace()).withName(target.pod()).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+        }
+        String message = "holds version " + version;
+        List<PodCondition> conditions = new ArrayList<>(pod.getStatus() == null || pod.getStatus().getConditions() == null
+                ? List.of() : pod.getStatus().getConditions());
+        boolean current = conditions.stream().anyMatch(c -> WeightUpdate.WEIGHTS_READY_CONDITION.equals(c.getType())
+                && "True".equals(c.getStatus()) && message.equals(c.getMessage()));
+        if (!current) {
+            conditions.removeIf(c -> WeightUpdate.WEIGHTS_READY_CONDITION.equals(c.getType()));
+            conditions.add(new PodConditionBuilder().withType(WeightUpdate.WEIGHTS_READY_CONDITION).withStatus("True")
+                    .withReason(REASON).withMessage(message)
+                    .withLastTransitionTime(Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString()).build());
+            String patch = Serialization.asJson(Map.of("status", Map.of("conditions", conditions)));
+            client.pods().inNamespace(target.namespace()).withName(target.pod()).subresource("status")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+        }
+        return true;
+    }
+}
