@@ -2,12 +2,13 @@ package dev.weightlift.agent.bench;
 
 import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.device.cuda.CudaBackend;
+import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelTimeouts;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
 import dev.weightlift.agent.engine.nativeprotocol.NativeWorkerChannel;
-import dev.weightlift.agent.pipeline.BucketLayout;
 import dev.weightlift.agent.pipeline.Cancellation;
+import dev.weightlift.agent.pipeline.CopyRange;
 import dev.weightlift.agent.pipeline.GpuAssignment;
 import dev.weightlift.agent.pipeline.NodePipeline;
 import dev.weightlift.agent.pipeline.PipelineBucket;
@@ -25,7 +26,7 @@ import java.util.List;
 /**
  * A real model through the agent's real path on the GPU: the safetensors file made by
  * {@code agent/bench/make_model.py} is loaded by the host store into pinned memory of the cuda backend,
- * packed into buckets (tensors never split, CRC-32 checked by the engine) and pushed by the node pipeline through the native protocol
+ * packed into buckets (tensors never split) and pushed by the node pipeline through the native protocol
  * and the CUDA IPC buffer into an engine process ({@code weightlift_engine.update_from_agent}) whose model
  * was built the same way from other random weights. Its logits must differ from the reference before the
  * update and equal it bit for bit after.
@@ -34,6 +35,7 @@ import java.util.List;
 public final class CudaModelCheck {
 
     private static final Duration STEP = Duration.ofSeconds(120);
+    private static final long ALIGN = 256;
 
     private CudaModelCheck() {
     }
@@ -72,33 +74,34 @@ public final class CudaModelCheck {
     }
 
     /**
-     * The checkpoint's tensors in order, grouped greedily into buckets of at most {@code slot} bytes (a
-     * tensor is never split) and laid out by {@link BucketLayout}; with checksums, so the engine verifies
-     * every bucket's bytes too.
+     * The checkpoint's tensors in order, packed into buckets of at most {@code slot} bytes at 256-byte
+     * aligned offsets; a tensor is never split. (Bucket plans come from the operator's planner; this bench
+     * has no operator, so it packs them itself.)
      */
     static List<PipelineBucket> buckets(CheckpointVersion checkpoint, long slot) {
-        List<List<String>> groups = new ArrayList<>();
-        List<String> group = new ArrayList<>();
+        List<PipelineBucket> buckets = new ArrayList<>();
+        List<CopyRange> ranges = new ArrayList<>();
+        List<TensorEntry> tensors = new ArrayList<>();
         long used = 0;
         for (TensorLocation t : checkpoint.tensors()) {
             if (t.nbytes() > slot) {
                 throw new IllegalArgumentException("tensor " + t.name() + " of " + t.nbytes() + " bytes does not fit a " + slot + "-byte slot");
             }
-            long at = (used + BucketLayout.ALIGNMENT - 1) / BucketLayout.ALIGNMENT * BucketLayout.ALIGNMENT;
-            if (!group.isEmpty() && at + t.nbytes() > slot) {
-                groups.add(group);
-                group = new ArrayList<>();
+            long at = (used + ALIGN - 1) / ALIGN * ALIGN;
+            if (!tensors.isEmpty() && at + t.nbytes() > slot) {
+                buckets.add(new PipelineBucket(buckets.size(), 0, used, ranges, tensors, null));
+                ranges = new ArrayList<>();
+                tensors = new ArrayList<>();
                 at = 0;
             }
-            group.add(t.name());
+            if (t.nbytes() > 0) {
+                ranges.add(new CopyRange(checkpoint.buffers().get(t.buffer()), t.offset(), at, t.nbytes()));
+            }
+            tensors.add(new TensorEntry(t.name(), t.dtype().name(), t.shape(), at, t.nbytes()));
             used = at + t.nbytes();
         }
-        if (!group.isEmpty()) {
-            groups.add(group);
-        }
-        List<PipelineBucket> buckets = new ArrayList<>();
-        for (List<String> names : groups) {
-            buckets.add(BucketLayout.owned(checkpoint, buckets.size(), 0, names, true));
+        if (!tensors.isEmpty()) {
+            buckets.add(new PipelineBucket(buckets.size(), 0, used, ranges, tensors, null));
         }
         return buckets;
     }
