@@ -1,0 +1,6 @@
+package dev.weightlift.protocol;
+
+/** The one answer of an agent to a {@link Request}. */
+public sealed interface Response extends Message
+        permits CheckpointLoaded, UpdatePrepared, UpdateResult, Ack, Failure {
+}
