@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.weightlift.agent.AgentEnvironment;
+import dev.weightlift.agent.BackendProvider;
 import dev.weightlift.agent.device.CopyStream;
+import dev.weightlift.agent.device.DeviceBackend;
 import dev.weightlift.agent.device.MemoryKind;
 import dev.weightlift.agent.device.MemoryLimitException;
 import dev.weightlift.agent.device.MemoryRegion;
@@ -19,8 +22,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.time.Duration;
 import java.util.Random;
+import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +41,22 @@ class CudaBackendTest {
                 || e.getMessage().startsWith("the cuda backend found no usable GPU"), e.getMessage());
         assertTrue(CudaBackend.unavailableReason().isPresent());
         assertThrows(CudaUnavailableException.class, NcclCollective::newUniqueId);
+    }
+
+    @Test
+    void theAgentFindsTheCudaBackendByName() {
+        BackendProvider cuda = ServiceLoader.load(BackendProvider.class).stream().map(ServiceLoader.Provider::get)
+                .filter(p -> p.name().equals("cuda")).findFirst().orElseThrow();
+        AgentEnvironment environment = AgentEnvironment.from(Map.of("NODE_NAME", "n1", "HOST_IP", "10.0.0.1",
+                "WEIGHTLIFT_HUB_ENDPOINT", "tcp://hub:7100", "WEIGHTLIFT_BACKEND", "cuda", "WEIGHTLIFT_HOST_MEMORY_LIMIT", "64Mi"));
+        if (CudaRuntime.available()) {
+            try (DeviceBackend backend = cuda.open(environment)) {
+                assertEquals("cuda", backend.name());
+                assertEquals(64 * MIB, backend.hostAllocator().limitBytes());
+            }
+        } else {
+            assertThrows(CudaUnavailableException.class, () -> cuda.open(environment));
+        }
     }
 
     @Test
