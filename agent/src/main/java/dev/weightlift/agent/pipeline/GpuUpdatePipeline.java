@@ -208,7 +208,7 @@ public final class GpuUpdatePipeline {
                     if (copied != null) {
                         long stageStart = System.nanoTime();
                         try (StreamEvent done = copied) {
-                            awaitEvent(done, h2d);
+                            awaitEvent(done);
                         }
                         long waited = System.nanoTime() - stageStart;
                         stageNanos += waited;
@@ -229,7 +229,7 @@ public final class GpuUpdatePipeline {
                     }
                 }
                 try (StreamEvent published = broadcast(shared, base, bucket, publish)) {
-                    awaitEvent(published, publish);
+                    awaitEvent(published);
                 }
                 long publishedNanos = System.nanoTime() - publishStart;
                 publishNanos += publishedNanos;
@@ -365,12 +365,15 @@ public final class GpuUpdatePipeline {
             return publish.record();
         }
 
-        private void awaitEvent(StreamEvent event, CopyStream stream) throws PipelineException {
+        /**
+         * Waits for one event (which rethrows a failed copy before it); never for the whole stream, where the
+         * next bucket's H2D may already be queued.
+         */
+        private void awaitEvent(StreamEvent event) throws PipelineException {
             if (!event.await(options.stepTimeout())) {
                 throw new PipelineException("device work did not complete within "
                         + options.stepTimeout().toSeconds() + " s", null);
             }
-            stream.synchronize();
         }
 
         private void awaitAck(int g) throws EngineException {
