@@ -3,6 +3,9 @@ package dev.weightlift.operator;
 import dev.weightlift.operator.config.LogSetup;
 import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.operator.ops.OpsServer;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
+import dev.weightlift.operator.reconciler.weightupdate.AgentDirectory;
 import dev.weightlift.operator.reconciler.weightupdate.WaitingUpdateExecutor;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -12,7 +15,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +44,8 @@ public final class OperatorMain {
                     }
                 });
         KubernetesClient client = new KubernetesClientBuilder().build();
-        Operator operator = WeightliftOperator.create(client, config, node -> Optional.empty(), new WaitingUpdateExecutor(),
-                registry, Clock.systemUTC(), leadership);
+        Operator operator = WeightliftOperator.create(client, config, AgentDirectory.EMPTY, new WaitingUpdateExecutor(),
+                ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC(), leadership);
         OpsServer ops = new OpsServer(config.httpPort(), registry, () -> WeightliftOperator.readiness(operator));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);

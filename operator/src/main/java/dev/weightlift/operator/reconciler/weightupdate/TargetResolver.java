@@ -52,9 +52,9 @@ public final class TargetResolver {
                 results.add(podResult(pod, List.of(), PodResult.State.Pending, "no agent on node " + node));
                 continue;
             }
-            List<String> gpus = agent.get().gpusOf(namespace, name);
-            targets.add(new Target(namespace, name, pod.getMetadata().getUid(), node, pod.getStatus().getPodIP(), gpus));
-            results.add(podResult(pod, gpus, PodResult.State.Pending, null));
+            Target target = target(namespace, pod, agent.get());
+            targets.add(target);
+            results.add(podResult(pod, target.gpus(), PodResult.State.Pending, null));
         }
         if (!podsByMissingNode.isEmpty()) {
             List<String> parts = new ArrayList<>();
@@ -67,14 +67,23 @@ public final class TargetResolver {
                 targets.size() + " of " + pods.size() + " pods matching " + selector + " take part");
     }
 
-    static boolean canTakeUpdate(Pod pod) {
+    /** The target a running pod makes, served by {@code agent} (the agent of the pod's node). */
+    public static Target target(String namespace, Pod pod, AgentInfo agent) {
+        String name = pod.getMetadata().getName();
+        return new Target(namespace, name, pod.getMetadata().getUid(), pod.getSpec().getNodeName(), pod.getStatus().getPodIP(),
+                agent.gpusOf(namespace, name));
+    }
+
+    /** Running on a node with all containers ready and not terminating. */
+    public static boolean canTakeUpdate(Pod pod) {
         return pod.getMetadata().getDeletionTimestamp() == null
                 && pod.getSpec() != null && pod.getSpec().getNodeName() != null
                 && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())
                 && hasTrueCondition(pod, "ContainersReady");
     }
 
-    private static String describe(Pod pod) {
+    /** Where a pod stands, e.g. {@code Pending}, {@code terminating}, {@code Running, containers not ready}. */
+    public static String describe(Pod pod) {
         if (pod.getMetadata().getDeletionTimestamp() != null) {
             return "terminating";
         }
