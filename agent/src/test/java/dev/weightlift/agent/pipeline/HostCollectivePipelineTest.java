@@ -8,7 +8,8 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
-import dev.weightlift.agent.engine.trigger.VllmCollectiveRpcTrigger;
+import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
+import dev.weightlift.agent.store.HostStore;
 import dev.weightlift.agent.transport.host.TcpCollective;
 import dev.weightlift.agent.transport.host.TransferOptions;
 import dev.weightlift.agent.transport.host.TransferServer;
@@ -46,8 +47,9 @@ class HostCollectivePipelineTest {
                 TestEngine engine = TestEngine.start(backend.gpus().stream().map(Gpu::uuid).toList(), dir,
                         "--vocab", "128", "--hidden", "32", "--layers", "4")) {
             List<InetSocketAddress> peers = List.of(transfers.address(), transfers.address());
-            try (GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
-                            backend.hostAllocator(), 5);
+            try (HostStore store = new HostStore(backend.hostAllocator());
+                    GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
+                            store, Files.createDirectories(dir.resolve("checkpoints")), "c5", 5);
                     TcpCollective rank0 = TcpCollective.open(transfers, "wu/v1", 0, peers, TransferOptions.DEFAULT);
                     TcpCollective rank1 = TcpCollective.open(transfers, "wu/v1", 1, peers, TransferOptions.DEFAULT)) {
                 List<PipelineBucket> all = checkpoint.buckets(SLOT, true);
@@ -57,7 +59,7 @@ class HostCollectivePipelineTest {
                 PipelineOptions options = PipelineOptions.defaults(SLOT)
                         .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20), Duration.ofSeconds(20));
                 List<PipelineResult> results = new InstanceUpdate(server, nodePipeline).run("default/wu/v1", "v1",
-                        VllmCollectiveRpcTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
+                        VllmNativeTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
                 assertEquals(2, results.size());
                 JsonNode workers = engine.rpc("weight_checksums");
                 assertEquals(2, workers.size());
