@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * failed copy makes the stream failed (as CUDA errors are sticky): later copies are skipped, events still
  * complete but rethrow it from {@code await}, and every {@link #synchronize()} rethrows it.
  */
-final class HostCopyStream implements CopyStream {
+public final class HostCopyStream implements CopyStream {
 
     private static final Duration WAIT_SLICE = Duration.ofMillis(50);
 
@@ -45,14 +45,24 @@ final class HostCopyStream implements CopyStream {
         if (to.readOnly()) {
             throw new IllegalArgumentException(name + ": destination " + to + " is read-only");
         }
+        enqueue(() -> {
+            from.checkRange(srcOffset, length);
+            to.checkRange(dstOffset, length);
+            NativeMemory.copy(from.address() + srcOffset, to.address() + dstOffset, length);
+        });
+    }
+
+    /**
+     * Enqueues work other than a memcpy (a host-backend transfer, say) in the stream's order: it starts after
+     * everything enqueued before it and fails the stream the way a failed copy does. Skipped on a failed stream.
+     */
+    public void enqueue(Runnable task) {
         submit(() -> {
             if (failure != null) {
                 return;
             }
             try {
-                from.checkRange(srcOffset, length);
-                to.checkRange(dstOffset, length);
-                NativeMemory.copy(from.address() + srcOffset, to.address() + dstOffset, length);
+                task.run();
             } catch (RuntimeException e) {
                 failure = e;
             }
