@@ -8,6 +8,7 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.engine.nativeprotocol.NativeConnector;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import dev.weightlift.agent.store.HostStore;
 import dev.weightlift.agent.transport.host.TcpCollective;
@@ -58,7 +59,7 @@ class HostCollectivePipelineTest {
                         new InstanceUpdate.GpuPart(backend.gpus().get(1), rank1, ownedBy(all, 1)));
                 PipelineOptions options = PipelineOptions.defaults(SLOT)
                         .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20), Duration.ofSeconds(20));
-                List<PipelineResult> results = new InstanceUpdate(server, nodePipeline).run("default/wu/v1", "v1",
+                List<PipelineResult> results = new InstanceUpdate(new NativeConnector(server), nodePipeline).run("default/wu/v1", "v1",
                         VllmNativeTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
                 assertEquals(2, results.size());
                 JsonNode workers = engine.rpc("weight_checksums");
