@@ -1,6 +1,7 @@
 package dev.weightlift.agent;
 
 import dev.weightlift.agent.device.DeviceBackend;
+import dev.weightlift.agent.update.UpdateService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
@@ -11,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent process (DaemonSet): reads the runtime contract's environment, opens the device backend, serves
- * {@code /livez} and {@code /metrics}, and connects to the operator's hub until terminated. The host store and
- * the pipeline are attached to the {@link Agent} between its creation and its start.
+ * {@code /livez} and {@code /metrics}, and connects to the operator's hub until terminated. The data plane
+ * ({@link UpdateService}: host store, engine socket, pipeline) is attached to the {@link Agent} between its
+ * creation and its start.
  */
 public final class AgentMain {
 
@@ -26,10 +28,12 @@ public final class AgentMain {
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         DeviceBackend backend = openBackend(environment);
         Agent agent = Agent.create(environment, backend, meters);
+        UpdateService updates = UpdateService.attach(agent);
         AgentHttpServer http = AgentHttpServer.start(environment.httpPort(), meters);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();
+            updates.close();
             http.close();
             backend.close();
             stopped.countDown();

@@ -27,6 +27,11 @@ public class WeightUpdate extends CustomResource<WeightUpdateSpec, WeightUpdateS
     public static final String VERSION_ANNOTATION = GROUP + "/version";
     /** Pod condition type that is True once the pod's engine holds its update's version (readiness gate). */
     public static final String WEIGHTS_READY_CONDITION = GROUP + "/weights-ready";
+    /**
+     * Pod annotation naming the GPU UUIDs of the pod's engine instance, comma-separated, in the engine's rank
+     * order; used when the node's agent cannot tell which GPUs the pod was given.
+     */
+    public static final String GPUS_ANNOTATION = GROUP + "/gpus";
 
     private static final long serialVersionUID = 1L;
 }

@@ -1,11 +1,14 @@
 package dev.weightlift.operator.reconciler.weightupdate;
 
 import dev.weightlift.api.v1alpha1.PodResult;
+import dev.weightlift.api.v1alpha1.WeightUpdate;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -70,8 +73,19 @@ public final class TargetResolver {
     /** The target a running pod makes, served by {@code agent} (the agent of the pod's node). */
     public static Target target(String namespace, Pod pod, AgentInfo agent) {
         String name = pod.getMetadata().getName();
+        List<String> gpus = agent.gpusOf(namespace, name);
         return new Target(namespace, name, pod.getMetadata().getUid(), pod.getSpec().getNodeName(), pod.getStatus().getPodIP(),
-                agent.gpusOf(namespace, name));
+                gpus.isEmpty() ? annotatedGpus(pod) : gpus);
+    }
+
+    /** The GPUs the pod names in {@link WeightUpdate#GPUS_ANNOTATION}, or none. */
+    static List<String> annotatedGpus(Pod pod) {
+        Map<String, String> annotations = pod.getMetadata().getAnnotations();
+        String value = annotations == null ? null : annotations.get(WeightUpdate.GPUS_ANNOTATION);
+        if (value == null || value.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
     /** Running on a node with all containers ready and not terminating. */

@@ -1,0 +1,232 @@
+package dev.weightlift.agent.update;
+
+import dev.weightlift.agent.Agent;
+import dev.weightlift.agent.AgentEnvironment;
+import dev.weightlift.agent.StatusSources;
+import dev.weightlift.agent.device.DeviceBackend;
+import dev.weightlift.agent.device.Gpu;
+import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
+import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.pipeline.NodePipeline;
+import dev.weightlift.agent.pipeline.PipelineMetrics;
+import dev.weightlift.agent.store.CheckpointPin;
+import dev.weightlift.agent.store.CheckpointVersion;
+import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.store.TensorLocation;
+import dev.weightlift.protocol.AbortUpdate;
+import dev.weightlift.protocol.Ack;
+import dev.weightlift.protocol.CheckpointLoaded;
+import dev.weightlift.protocol.HeldCheckpoint;
+import dev.weightlift.protocol.LoadCheckpoint;
+import dev.weightlift.protocol.PrepareUpdate;
+import dev.weightlift.protocol.ProtocolException;
+import dev.weightlift.protocol.ReleaseCheckpoint;
+import dev.weightlift.protocol.RunUpdate;
+import dev.weightlift.protocol.UpdatePrepared;
+import dev.weightlift.protocol.UpdateProgress;
+import dev.weightlift.protocol.UpdateResult;
+import dev.weightlift.protocol.broadcast.CollectiveAddress;
+import dev.weightlift.protocol.broadcast.LoadedTensor;
+import dev.weightlift.protocol.broadcast.NodeWork;
+import dev.weightlift.protocol.broadcast.RunWork;
+import dev.weightlift.protocol.broadcast.WorkCodec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's side of the Broadcast flow, one handler per control request: load checkpoint files into the
+ * host store, prepare an update (pin the checkpoint, open the collective), run it, abort it, release a
+ * checkpoint. Thread-safe; {@link #run} blocks for the update's length (call it off the control loop).
+ */
+public final class UpdateService implements StatusSources, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UpdateService.class);
+    private static final Duration ABORT_WAIT = Duration.ofSeconds(20);
+
+    private final DeviceBackend backend;
+    private final HostStore store;
+    private final EngineChannelServer engines;
+    private final NodePipeline pipeline;
+    private final CollectiveFactory collectives;
+    private final Map<String, NodeUpdate> updates = new ConcurrentHashMap<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    public UpdateService(DeviceBackend backend, HostStore store, EngineChannelServer engines, NodePipeline pipeline,
+            CollectiveFactory collectives) {
+        this.backend = backend;
+        this.store = store;
+        this.engines = engines;
+        this.pipeline = pipeline;
+        this.collectives = collectives;
+    }
+
+    /**
+     * Builds the agent's data plane (host store within the backend's host budget, the engine socket, the node
+     * pipeline, the host TCP collective), serves the control requests of the Broadcast flow on the agent's
+     * control client and reports what it holds with every heartbeat. Call before {@link Agent#start()}; closing
+     * the service closes what it built.
+     */
+    public static UpdateService attach(Agent agent) throws IOException {
+        AgentEnvironment env = agent.environment();
+        HostStore store = new HostStore(agent.backend().hostAllocator());
+        EngineChannelServer engines = EngineChannelServer.start(ChannelServerConfig.unixSocket(env.socketDir())
+                .withSocketMode(String.format(Locale.ROOT, "%04o", env.socketMode())).withSocketGroup(env.socketGroup().orElse(null)));
+        NodePipeline pipeline = new NodePipeline(new PipelineMetrics(agent.meters()));
+        CollectiveFactory collectives = agent.backend().name().equals("host") ? CollectiveFactory.tcpMesh("0.0.0.0", env.hostIp())
+                : update -> {
+                    throw new IOException("update " + update + ": the " + agent.backend().name()
+                            + " backend's collective (NCCL) is not wired into the Broadcast flow yet");
+                };
+        UpdateService service = new UpdateService(agent.backend(), store, engines, pipeline, collectives);
+        service.owned.add(pipeline);
+        service.owned.add(engines);
+        service.owned.add(store);
+        agent.control()
+                .handle(LoadCheckpoint.class, (request, context) -> service.load(request))
+                .handle(PrepareUpdate.class, (request, context) -> service.prepare(request))
+                .handle(RunUpdate.class, (request, context) -> service.run(request, context::progress))
+                .handle(AbortUpdate.class, (request, context) -> service.abort(request))
+                .handle(ReleaseCheckpoint.class, (request, context) -> service.release(request));
+        agent.statusSources(service);
+        return service;
+    }
+
+    /** Reads the files into the host store (once per version) and reports every tensor held. */
+    public CheckpointLoaded load(LoadCheckpoint request) throws IOException {
+        CheckpointVersion loaded = store.get(request.name(), request.version()).orElse(null);
+        if (loaded == null) {
+            Path source = Path.of(request.sourcePath());
+            List<Path> files = new ArrayList<>();
+            for (String file : request.files()) {
+                Path path = source.resolve(file).normalize();
+                if (!path.startsWith(source.normalize())) {
+                    throw new IOException("checkpoint file '" + file + "' lies outside " + source);
+                }
+                files.add(path);
+            }
+            loaded = store.load(request.name(), request.version(), files);
+            LOG.info("checkpoint loaded checkpoint={} version={} files={} bytes={}", request.name(), request.version(),
+                    files.size(), loaded.bytes());
+        }
+        List<LoadedTensor> tensors = new ArrayList<>(loaded.tensors().size());
+        for (TensorLocation t : loaded.tensors()) {
+            tensors.add(new LoadedTensor(t.name(), t.dtype().name(), Arrays.stream(t.shape()).boxed().toList(), t.nbytes(),
+                    Integer.toString(t.buffer()), t.offset()));
+        }
+        return new CheckpointLoaded(request.name(), request.version(), loaded.bytes(), WorkCodec.toTree(tensors));
+    }
+
+    /** Checks this node's part of the plan, pins the checkpoint, opens the collective's listener. */
+    public UpdatePrepared prepare(PrepareUpdate request) throws ProtocolException, IOException {
+        NodeWork work = WorkCodec.fromTree(request.work(), NodeWork.class);
+        if (updates.containsKey(request.updateId())) {
+            throw new IllegalStateException("update " + request.updateId() + " is already prepared on this node");
+        }
+        Map<String, Gpu> byUuid = new HashMap<>();
+        backend.gpus().forEach(g -> byUuid.put(g.uuid(), g));
+        Map<Integer, Gpu> gpus = new HashMap<>();
+        for (NodeWork.Rank rank : work.ranks()) {
+            Gpu gpu = byUuid.get(rank.gpuUuid());
+            if (gpu == null) {
+                throw new IllegalArgumentException("update " + request.updateId() + ": GPU " + rank.gpuUuid()
+                        + " is not on this node (it has " + byUuid.keySet() + ")");
+            }
+            gpus.put(rank.rank(), gpu);
+        }
+        boolean ownsBuckets = work.buckets().stream().anyMatch(b -> !b.copies().isEmpty());
+        CheckpointPin pin = ownsBuckets ? store.pin(request.checkpoint(), request.version(), request.updateId()) : null;
+        CollectiveFactory.Session mesh;
+        try {
+            mesh = collectives.open(request.updateId());
+        } catch (IOException e) {
+            if (pin != null) {
+                pin.close();
+            }
+            throw e;
+        }
+        NodeUpdate update = new NodeUpdate(request.updateId(), request.version(), work, gpus, pin, mesh, engines, pipeline);
+        updates.put(request.updateId(), update);
+        LOG.info("update prepared update={} ranks={} buckets={} instances={}", request.updateId(), work.ranks().size(),
+                work.buckets().size(), work.instances().size());
+        return new UpdatePrepared(request.updateId(), WorkCodec.toTree(new CollectiveAddress(update.collectiveJoinInfo())));
+    }
+
+    /** Runs a prepared update to its end; progress goes to {@code progress} while it runs. */
+    public UpdateResult run(RunUpdate request, Consumer<UpdateProgress> progress) throws ProtocolException {
+        RunWork work = WorkCodec.fromTree(request.work(), RunWork.class);
+        NodeUpdate update = updates.get(request.updateId());
+        if (update == null) {
+            throw new IllegalStateException("update " + request.updateId() + " was not prepared on this node (or was aborted)");
+        }
+        try {
+            return update.run(work, progress);
+        } finally {
+            updates.remove(request.updateId(), update);
+            update.close();
+        }
+    }
+
+    /** Stops the update and waits for it to have stopped; unknown updates are already stopped. */
+    public Ack abort(AbortUpdate request) {
+        NodeUpdate update = updates.remove(request.updateId());
+        if (update != null) {
+            LOG.info("aborting update={} reason={}", request.updateId(), request.reason());
+            boolean stopped = update.abort(request.reason(), ABORT_WAIT);
+            update.close();
+            if (!stopped) {
+                throw new IllegalStateException("update " + request.updateId() + " did not stop within " + ABORT_WAIT.toSeconds() + " s");
+            }
+        }
+        return new Ack();
+    }
+
+    public Ack release(ReleaseCheckpoint request) {
+        store.release(request.name(), request.version());
+        return new Ack();
+    }
+
+    @Override
+    public List<HeldCheckpoint> checkpoints() {
+        return store.all().stream().map(v -> new HeldCheckpoint(v.name(), v.version(), v.bytes())).toList();
+    }
+
+    @Override
+    public long storeBytesUsed() {
+        return store.bytesInUse();
+    }
+
+    @Override
+    public long storeBytesLimit() {
+        return store.budgetBytes();
+    }
+
+    @Override
+    public List<String> activeUpdates() {
+        return List.copyOf(updates.keySet());
+    }
+
+    @Override
+    public void close() {
+        updates.values().forEach(u -> u.abort("agent shutting down", Duration.ofSeconds(5)));
+        updates.values().forEach(NodeUpdate::close);
+        updates.clear();
+        for (AutoCloseable resource : owned) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", resource, e.getMessage());
+            }
+        }
+    }
+}

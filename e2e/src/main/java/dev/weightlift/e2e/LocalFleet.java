@@ -1,0 +1,295 @@
+package dev.weightlift.e2e;
+
+import dev.weightlift.api.v1alpha1.CheckpointSource;
+import dev.weightlift.api.v1alpha1.CheckpointSpec;
+import dev.weightlift.api.v1alpha1.EngineProtocol;
+import dev.weightlift.api.v1alpha1.EngineSpec;
+import dev.weightlift.api.v1alpha1.EngineType;
+import dev.weightlift.api.v1alpha1.WeightUpdate;
+import dev.weightlift.api.v1alpha1.WeightUpdateSpec;
+import dev.weightlift.operator.WeightliftOperator;
+import dev.weightlift.operator.config.OperatorConfig;
+import dev.weightlift.operator.flow.BroadcastExecutor;
+import dev.weightlift.operator.flow.HubAgentDirectory;
+import dev.weightlift.operator.hub.AgentHub;
+import dev.weightlift.operator.hub.AgentInfo;
+import dev.weightlift.operator.hub.HubConfig;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
+import dev.weightlift.protocol.CurveKeys;
+import dev.weightlift.protocol.GpuInfo;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
+
+/**
+ * Everything of a fleet on one machine: the Fabric8 CRUD mock server as the Kubernetes API, the operator
+ * in-process (JOSDK, agent hub with CURVE keys made for this run, Broadcast executor), a fake kubelet, one agent
+ * JVM per node on the host backend, and one test engine process per GPU (one pod each), every engine on its
+ * own loopback address. Used by the e2e tests and the demo.
+ */
+public final class LocalFleet implements AutoCloseable {
+
+    public static final String NAMESPACE = "fleet";
+    public static final String APP_LABEL = "app";
+    public static final String APP = "llm";
+    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+    /** The mock server logs every request through java.util.logging at INFO; held here so the level sticks. */
+    private static final java.util.logging.Logger MOCK_SERVER_LOG = quiet("io.fabric8.mockwebserver");
+
+    /**
+     * @param nodes       agent processes
+     * @param gpusPerNode fake GPUs per node, one engine (pod) each
+     * @param shape       the engines' model
+     * @param workDir     logs, sockets, keys
+     * @param python      the Python with torch
+     * @param pythonPath  the directory holding the {@code weightlift_engine} package
+     * @param classpath   the agent's runtime classpath
+     * @param engineFaults extra arguments of some engines (fault injection), by engine index (node-major)
+     */
+    public record Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
+            String classpath, Map<Integer, List<String>> engineFaults) {
+
+        public Options {
+            engineFaults = Map.copyOf(engineFaults);
+        }
+
+        public Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
+                String classpath) {
+            this(nodes, gpusPerNode, shape, workDir, python, pythonPath, classpath, Map.of());
+        }
+    }
+
+    /** One pod: its engine, node and GPUs. */
+    public record EnginePod(String name, String node, List<String> gpus, String ip) {
+    }
+
+    private final Options options;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final List<EngineProcess> engines = new ArrayList<>();
+    private final List<EnginePod> pods = new ArrayList<>();
+    private KubernetesMockServer server;
+    private KubernetesClient client;
+    private AgentHub hub;
+    private int enginePort;
+
+    private LocalFleet(Options options) {
+        this.options = options;
+    }
+
+    public static LocalFleet start(Options options) throws Exception {
+        LocalFleet fleet = new LocalFleet(options);
+        try {
+            fleet.startAll();
+            return fleet;
+        } catch (Exception | Error e) {
+            fleet.close();
+            throw e;
+        }
+    }
+
+    private void startAll() throws Exception {
+        Path curve = options.workDir().resolve("curve");
+        CurveKeys.generate(curve);
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server.init(InetAddress.getLoopbackAddress(), 0);
+        resources.add(server::destroy);
+        client = server.createClient();
+        resources.add(client);
+        MeterRegistry registry = new SimpleMeterRegistry();
+        hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:*", CurveKeys.loadHub(curve)), registry);
+        resources.add(hub);
+        AgentHub bound = hub;
+        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
+        hub.addUpdateListener(executor.progressListener());
+        resources.add(executor);
+        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
+                executor, ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC());
+        operator.start();
+        resources.add(operator::stop);
+        resources.add(new FakeKubelet(client, NAMESPACE));
+
+        List<String> nodes = new ArrayList<>();
+        for (int n = 0; n < options.nodes(); n++) {
+            String node = "node-" + n;
+            nodes.add(node);
+            resources.add(AgentProcess.start(node, options.classpath(), hub.endpoint(), curve, options.workDir().resolve(node),
+                    options.gpusPerNode(), "1Gi", "2Gi"));
+        }
+        Waits.until("every agent registered with the hub", START_DEADLINE,
+                () -> nodes.stream().allMatch(n -> hub.agent(n).isPresent()));
+
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        String prefix = "127." + random.nextInt(1, 255) + "." + random.nextInt(1, 255) + ".";
+        enginePort = random.nextInt(20_000, 30_000);
+        int address = 1;
+        for (String node : nodes) {
+            AgentInfo agent = hub.agent(node).orElseThrow();
+            for (GpuInfo gpu : agent.gpus()) {
+                String name = "llm-" + node + "-" + gpu.index();
+                String ip = prefix + address++;
+                EngineProcess engine = EngineProcess.start(name, options.python(), options.pythonPath(), ip, enginePort,
+                        List.of(gpu.uuid()), options.shape(), options.engineFaults().getOrDefault(engines.size(), List.of()),
+                        options.workDir().resolve(node).resolve(name + ".log"));
+                engines.add(engine);
+                resources.add(engine);
+                pods.add(new EnginePod(name, node, List.of(gpu.uuid()), ip));
+            }
+        }
+        for (EngineProcess engine : engines) {
+            engine.awaitReady(START_DEADLINE);
+        }
+        for (EnginePod pod : pods) {
+            client.resource(new PodBuilder().withNewMetadata().withName(pod.name()).withNamespace(NAMESPACE)
+                    .withLabels(Map.of(APP_LABEL, APP))
+                    .withAnnotations(Map.of(WeightUpdate.GPUS_ANNOTATION, String.join(",", pod.gpus()),
+                            FakeKubelet.POD_IP_ANNOTATION, pod.ip()))
+                    .endMetadata()
+                    .withNewSpec().withNodeName(pod.node()).addNewContainer().withName("engine").withImage("vllm/vllm-openai")
+                    .endContainer().endSpec().build()).create();
+        }
+        Waits.until("every pod running", START_DEADLINE, () -> pods.stream().allMatch(p -> {
+            Pod pod = client.pods().inNamespace(NAMESPACE).withName(p.name()).get();
+            return pod != null && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase());
+        }));
+    }
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+        logger.setLevel(java.util.logging.Level.WARNING);
+        return logger;
+    }
+
+    /** Whether every engine process is still running. */
+    public boolean enginesAlive() {
+        return engines.stream().allMatch(EngineProcess::isAlive);
+    }
+
+    public KubernetesClient client() {
+        return client;
+    }
+
+    public List<EnginePod> pods() {
+        return List.copyOf(pods);
+    }
+
+    /** Creates a WeightUpdate of every engine pod to {@code version} of {@code checkpoint}. */
+    public WeightUpdate apply(String name, String version, TinyCheckpoint checkpoint, String bucketSize, int timeoutSeconds) {
+        WeightUpdateSpec spec = new WeightUpdateSpec();
+        spec.setSelector(new LabelSelectorBuilder().withMatchLabels(Map.of(APP_LABEL, APP)).build());
+        EngineSpec engine = new EngineSpec();
+        engine.setType(EngineType.VLLM);
+        engine.setPort(enginePort);
+        engine.setProtocol(EngineProtocol.NATIVE);
+        engine.setGpusPerInstance(1);
+        spec.setEngine(engine);
+        CheckpointSpec ckpt = new CheckpointSpec();
+        ckpt.setName("tiny");
+        ckpt.setVersion(version);
+        CheckpointSource source = new CheckpointSource();
+        source.setPath(checkpoint.directory().toAbsolutePath().toString());
+        ckpt.setSource(source);
+        spec.setCheckpoint(ckpt);
+        spec.setBucketSize(bucketSize);
+        spec.setTimeoutSeconds(timeoutSeconds);
+        WeightUpdate update = new WeightUpdate();
+        update.getMetadata().setName(name);
+        update.getMetadata().setNamespace(NAMESPACE);
+        update.setSpec(spec);
+        return client.resource(update).create();
+    }
+
+    public WeightUpdate get(String name) {
+        return client.resources(WeightUpdate.class).inNamespace(NAMESPACE).withName(name).get();
+    }
+
+    /** Waits until the update satisfies {@code condition}; returns it then. */
+    public WeightUpdate await(String name, Predicate<WeightUpdate> condition, Duration deadline) throws Exception {
+        WeightUpdate[] last = new WeightUpdate[1];
+        Waits.until("WeightUpdate " + name + " reached the expected state (last status: " + describe(last) + ")", deadline, () -> {
+            last[0] = get(name);
+            return last[0] != null && condition.test(last[0]);
+        });
+        return last[0];
+    }
+
+    private static Object describe(WeightUpdate[] last) {
+        return new Object() {
+            @Override
+            public String toString() {
+                return last[0] == null || last[0].getStatus() == null ? "none" : Objects.toString(last[0].getStatus().getPhase())
+                        + " " + last[0].getStatus().getConditions();
+            }
+        };
+    }
+
+    /**
+     * Asks every engine worker for the sha256 of each parameter and compares them with the checkpoint's.
+     *
+     * @return the result: workers checked, bytes checked, every mismatch named
+     */
+    public Verification verify(TinyCheckpoint checkpoint, String version) throws IOException, InterruptedException {
+        int workers = 0;
+        long bytes = 0;
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < engines.size(); i++) {
+            for (EngineProcess.WorkerState state : engines.get(i).checksums(Duration.ofSeconds(30))) {
+                workers++;
+                String where = pods.get(i).name() + " (" + state.gpuUuid() + ")";
+                if (!version.equals(state.version())) {
+                    problems.add(where + " holds version " + state.version() + ", not " + version);
+                }
+                boolean all = true;
+                for (Map.Entry<String, String> expected : checkpoint.sha256().entrySet()) {
+                    if (!expected.getValue().equals(state.sha256().get(expected.getKey()))) {
+                        problems.add(where + ": parameter " + expected.getKey() + " differs from the checkpoint");
+                        all = false;
+                    }
+                }
+                if (all) {
+                    bytes += checkpoint.bytes();
+                }
+            }
+        }
+        return new Verification(engines.size(), workers, bytes, problems);
+    }
+
+    /** What {@link #verify} found. */
+    public record Verification(int engines, int workers, long bytesChecked, List<String> problems) {
+        public boolean ok() {
+            return problems.isEmpty();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                System.err.println("closing " + resources.get(i) + ": " + e);
+            }
+        }
+        resources.clear();
+    }
+}
