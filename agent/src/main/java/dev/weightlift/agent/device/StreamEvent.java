@@ -8,7 +8,8 @@ public interface StreamEvent extends AutoCloseable {
     boolean isDone();
 
     /**
-     * Waits for the event at most {@code timeout}.
+     * Waits for the event at most {@code timeout}. A copy enqueued before the event that failed is rethrown
+     * here (as by {@link CopyStream#synchronize()}), so waiting for one event never needs the whole stream.
      *
      * @return false when the deadline passed first
      */

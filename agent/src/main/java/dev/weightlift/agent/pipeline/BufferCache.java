@@ -3,9 +3,11 @@ package dev.weightlift.agent.pipeline;
 import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.device.MemoryRegion;
 import dev.weightlift.agent.device.SharedRegion;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The double-buffered shared region and the staging buffer of one GPU, kept between updates of the same
+ * The double-buffered shared region and the staging buffers (none, one, or two used in turn) of one GPU, kept between updates of the same
  * slot size when {@link PipelineOptions#retainBuffers()} is on (fresh shared memory is slow to fault in on
  * the host backend, about 1 GB/s on tmpfs; on CUDA it saves the allocation and the IPC handle), freed
  * otherwise. Used by that GPU's worker thread only.
@@ -14,7 +16,7 @@ public final class BufferCache implements AutoCloseable {
 
     private final Gpu gpu;
     private SharedRegion shared;
-    private MemoryRegion staging;
+    private final List<MemoryRegion> staging = new ArrayList<>();
 
     public BufferCache(Gpu gpu) {
         this.gpu = gpu;
@@ -33,9 +35,9 @@ public final class BufferCache implements AutoCloseable {
             return shared;
         }
 
-        /** Null when the update runs without staging. */
-        public MemoryRegion staging() {
-            return staging;
+        /** Empty when the update runs without staging. */
+        public List<MemoryRegion> staging() {
+            return List.copyOf(staging);
         }
 
         /** Frees the buffers unless they are retained; after a failure call {@link BufferCache#close()} instead. */
@@ -47,19 +49,18 @@ public final class BufferCache implements AutoCloseable {
         }
     }
 
-    Lease lease(long slotBytes, boolean staged, boolean retain) {
+    Lease lease(long slotBytes, int stagingBuffers, boolean retain) {
         if (shared != null && shared.size() != 2 * slotBytes) {
             close();
         }
-        if (staging != null && (!staged || staging.size() != slotBytes)) {
-            staging.close();
-            staging = null;
+        while (staging.size() > stagingBuffers) {
+            staging.remove(staging.size() - 1).close();
         }
         if (shared == null) {
             shared = gpu.allocateShared(2 * slotBytes);
         }
-        if (staged && staging == null) {
-            staging = gpu.allocate(slotBytes);
+        while (staging.size() < stagingBuffers) {
+            staging.add(gpu.allocate(slotBytes));
         }
         return new Lease(retain);
     }
@@ -67,10 +68,8 @@ public final class BufferCache implements AutoCloseable {
     /** Frees whatever is held. */
     @Override
     public void close() {
-        if (staging != null) {
-            staging.close();
-            staging = null;
-        }
+        staging.forEach(MemoryRegion::close);
+        staging.clear();
         if (shared != null) {
             shared.close();
             shared = null;

@@ -10,7 +10,10 @@ import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -104,6 +107,9 @@ public final class GpuUpdatePipeline {
         private final Cancellation cancellation;
         private final boolean staged;
         private final long slot;
+        private final int[] rounds;
+        private Stager stager;
+        private StreamEvent direct;
         private String step = "validation";
         private boolean bufferOffered;
         private long bytes;
@@ -113,7 +119,6 @@ public final class GpuUpdatePipeline {
         private long publishNanos;
         private long ackNanos;
         private long finishNanos;
-        private StreamEvent pendingStage;
 
         Run(String version, WorkerChannel channel, List<PipelineBucket> buckets, Cancellation cancellation) {
             this.version = version;
@@ -122,6 +127,11 @@ public final class GpuUpdatePipeline {
             this.cancellation = cancellation;
             this.staged = options.usesStaging(collective == null ? 1 : collective.size());
             this.slot = options.slotBytes();
+            this.rounds = new int[buckets.size()];
+            Map<Integer, Integer> perRoot = new HashMap<>();
+            for (int g = 0; g < buckets.size(); g++) {
+                rounds[g] = perRoot.merge(buckets.get(g).root(), 1, Integer::sum) - 1;
+            }
         }
 
         PipelineResult execute() throws EngineException, PipelineException {
@@ -133,18 +143,24 @@ public final class GpuUpdatePipeline {
             step = "allocating the shared buffer";
             long setupStart = System.nanoTime();
             long releaseStart;
+            int stagingBuffers = staged ? (options.overlap() ? 2 : 1) : 0;
             // Not closed on failure: the failure path frees the buffers once the worker has let go of them.
-            BufferCache.Lease lease = buffers.lease(slot, staged, options.retainBuffers());
+            BufferCache.Lease lease = buffers.lease(slot, stagingBuffers, options.retainBuffers());
             try (CopyStream h2d = gpu.newStream("h2d");
                     CopyStream publish = gpu.newStream("publish")) {
                 SharedRegion shared = lease.shared();
-                MemoryRegion staging = lease.staging();
-                step = "sharing the buffer " + shared.handle();
-                bufferOffered = true;
-                channel.shareBuffer(shared.handle(), options.stepTimeout());
-                setupNanos = System.nanoTime() - setupStart;
-                metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
-                transfer(shared, staging, h2d, publish);
+                List<MemoryRegion> staging = lease.staging();
+                try {
+                    prestage(shared, staging, h2d);
+                    step = "sharing the buffer " + shared.handle();
+                    bufferOffered = true;
+                    channel.shareBuffer(shared.handle(), options.stepTimeout());
+                    setupNanos = System.nanoTime() - setupStart;
+                    metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
+                    transfer(shared, staging, h2d, publish);
+                } finally {
+                    closeStaged();
+                }
                 step = "releasing the shared buffer";
                 releaseStart = System.nanoTime();
                 channel.release(options.stepTimeout());
@@ -160,47 +176,68 @@ public final class GpuUpdatePipeline {
                     Duration.ofNanos(finishNanos), staged);
         }
 
-        private void transfer(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
-                throws EngineException, PipelineException {
-            try {
-                transferBuckets(shared, staging, h2d, publish);
-            } finally {
-                if (pendingStage != null) {
-                    pendingStage.close();
-                }
+        /** Starts the first H2D copies (into staging, or slot 0) while the worker is still opening the buffer. */
+        private void prestage(SharedRegion shared, List<MemoryRegion> staging, CopyStream h2d) {
+            step = "copying bucket " + Math.max(0, nextOwned(-1)) + " from the host store";
+            if (staged) {
+                stager = new Stager(staging, h2d);
+                stager.fill();
+            } else if (!buckets.isEmpty() && owns(0)) {
+                direct = stage(0, shared, 0, h2d);
             }
         }
 
-        private void transferBuckets(SharedRegion shared, MemoryRegion staging, CopyStream h2d, CopyStream publish)
+        private void closeStaged() {
+            if (stager != null) {
+                stager.close();
+            }
+            if (direct != null) {
+                direct.close();
+                direct = null;
+            }
+        }
+
+        private void transfer(SharedRegion shared, List<MemoryRegion> staging, CopyStream h2d, CopyStream publish)
                 throws EngineException, PipelineException {
             int n = buckets.size();
-            step = "copying bucket 0 from the host store";
-            StreamEvent stagedEvent = n > 0 && owns(0) ? stage(0, staged ? staging : shared, 0, h2d) : null;
             for (int g = 0; g < n; g++) {
                 checkCancelled(g);
                 PipelineBucket bucket = buckets.get(g);
                 long base = (g % 2) * slot;
                 step = "copying bucket " + g + " from the host store";
-                if (stagedEvent != null) {
-                    long stageStart = System.nanoTime();
-                    try (StreamEvent copied = stagedEvent) {
-                        pendingStage = null;
-                        awaitEvent(copied, h2d);
+                Stager.Staged fromStaging = null;
+                if (owns(g)) {
+                    StreamEvent copied = direct;
+                    direct = null;
+                    if (stager != null) {
+                        fromStaging = stager.take(g);
+                        copied = fromStaging.copied();
                     }
-                    long waited = System.nanoTime() - stageStart;
-                    stageNanos += waited;
-                    metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
+                    if (copied != null) {
+                        long stageStart = System.nanoTime();
+                        try (StreamEvent done = copied) {
+                            awaitEvent(done);
+                        }
+                        long waited = System.nanoTime() - stageStart;
+                        stageNanos += waited;
+                        metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
+                    }
                 }
                 step = "publishing bucket " + g;
                 long publishStart = System.nanoTime();
-                try (StreamEvent stagingFree = publishInto(shared, staging, base, bucket, publish);
-                        StreamEvent published = broadcast(shared, base, bucket, publish)) {
-                    stagedEvent = null;
-                    if (staged && options.overlap() && g + 1 < n && owns(g + 1)) {
-                        h2d.waitFor(stagingFree);
-                        stagedEvent = stage(g + 1, staging, 0, h2d);
+                if (fromStaging != null) {
+                    StreamEvent drained = null;
+                    if (bucket.bytes() > 0) {
+                        publish.copy(staging.get(fromStaging.buffer()), 0, shared, base, bucket.bytes());
+                        drained = publish.record();
                     }
-                    awaitEvent(published, publish);
+                    stager.drained(fromStaging.buffer(), drained);
+                    if (options.overlap()) {
+                        stager.fill();
+                    }
+                }
+                try (StreamEvent published = broadcast(shared, base, bucket, publish)) {
+                    awaitEvent(published);
                 }
                 long publishedNanos = System.nanoTime() - publishStart;
                 publishNanos += publishedNanos;
@@ -209,7 +246,7 @@ public final class GpuUpdatePipeline {
                     awaitAck(g - 1);
                 }
                 if (!staged && g + 1 < n && owns(g + 1)) {
-                    stagedEvent = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
+                    direct = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
                 }
                 // Every copy into slot g % 2 has completed here (the published event was awaited): the
                 // checkpoint-engine protocol sends no IPC event, so the message itself must mean "bytes ready".
@@ -220,8 +257,8 @@ public final class GpuUpdatePipeline {
                 } else {
                     channel.sendBucket(tensors);
                 }
-                if (staged && !options.overlap() && g + 1 < n && owns(g + 1)) {
-                    stagedEvent = stage(g + 1, staging, 0, h2d);
+                if (stager != null && !options.overlap() && endsRound(g)) {
+                    stager.fill();
                 }
             }
             if (n > 0) {
@@ -229,25 +266,106 @@ public final class GpuUpdatePipeline {
             }
         }
 
+        /**
+         * The H2D side with staging: this rank's buckets, in order, copied into the staging buffers (two in
+         * turn when the overlap is on, so the next bucket's H2D starts the moment the current one ends,
+         * without waiting for the current one's copy into the shared slot). A buffer is refilled once the
+         * device-side copy out of it (its "drained" event) has run; the H2D stream waits for that, not the thread.
+         */
+        private final class Stager implements AutoCloseable {
+
+            record Staged(int bucket, int buffer, StreamEvent copied) {
+            }
+
+            private final List<MemoryRegion> buffers;
+            private final CopyStream h2d;
+            private final StreamEvent[] drained;
+            private final ArrayDeque<Staged> pending = new ArrayDeque<>();
+            private final ArrayDeque<Integer> idle = new ArrayDeque<>();
+            private int next;
+
+            Stager(List<MemoryRegion> buffers, CopyStream h2d) {
+                this.buffers = buffers;
+                this.h2d = h2d;
+                this.drained = new StreamEvent[buffers.size()];
+                for (int b = 0; b < buffers.size(); b++) {
+                    idle.add(b);
+                }
+                this.next = nextOwned(-1);
+            }
+
+            /** Enqueues the H2D of the next owned buckets into every idle buffer. */
+            void fill() {
+                while (next >= 0 && !idle.isEmpty()) {
+                    int buffer = idle.poll();
+                    if (drained[buffer] != null) {
+                        h2d.waitFor(drained[buffer]);
+                        drained[buffer].close();
+                        drained[buffer] = null;
+                    }
+                    pending.add(new Staged(next, buffer, stage(next, buffers.get(buffer), 0, h2d)));
+                    next = nextOwned(next);
+                }
+            }
+
+            Staged take(int g) {
+                Staged staged = pending.poll();
+                if (staged == null || staged.bucket() != g) {
+                    throw new IllegalStateException("bucket " + g + " was not staged (next staged: " + staged + ")");
+                }
+                return staged;
+            }
+
+            /** The buffer's contents are on their way out; {@code event} (null: nothing to copy) marks when it is free. */
+            void drained(int buffer, StreamEvent event) {
+                drained[buffer] = event;
+                idle.add(buffer);
+            }
+
+            @Override
+            public void close() {
+                for (Staged staged : pending) {
+                    staged.copied().close();
+                }
+                for (StreamEvent event : drained) {
+                    if (event != null) {
+                        event.close();
+                    }
+                }
+            }
+        }
+
         private boolean owns(int g) {
             return collective == null || buckets.get(g).root() == collective.rank();
         }
 
-        /** Enqueues the H2D copies of bucket g to {@code offset} of {@code target}; the event is pending until awaited. */
+        /**
+         * The first bucket after {@code g} that this rank owns, or -1. Staging it as soon as the staging buffer
+         * is free keeps every rank's H2D busy when owners alternate (bucket g+1 is another rank's).
+         */
+        private int nextOwned(int g) {
+            for (int next = g + 1; next < buckets.size(); next++) {
+                if (owns(next)) {
+                    return next;
+                }
+            }
+            return -1;
+        }
+
+        /**
+         * Whether bucket {@code g} is the last of its round, a round being the k-th bucket of every owner
+         * (checkpoint-engine's unit): with the overlap off, the next H2D starts only after a round's broadcasts.
+         */
+        private boolean endsRound(int g) {
+            return g + 1 >= buckets.size() || rounds[g + 1] != rounds[g];
+        }
+
+        /** Enqueues the H2D copies of bucket g to {@code offset} of {@code target}. */
         private StreamEvent stage(int g, MemoryRegion target, long offset, CopyStream h2d) {
             for (CopyRange range : buckets.get(g).ranges()) {
                 h2d.copy(range.source(), range.sourceOffset(), target, offset + range.bucketOffset(), range.length());
             }
-            pendingStage = h2d.record();
-            return pendingStage;
-        }
-
-        private StreamEvent publishInto(SharedRegion shared, MemoryRegion staging, long base, PipelineBucket bucket,
-                CopyStream publish) {
-            if (staged && owns(bucket.index()) && bucket.bytes() > 0) {
-                publish.copy(staging, 0, shared, base, bucket.bytes());
-            }
-            return publish.record();
+            return h2d.record();
         }
 
         private StreamEvent broadcast(SharedRegion shared, long base, PipelineBucket bucket, CopyStream publish) {
@@ -257,12 +375,15 @@ public final class GpuUpdatePipeline {
             return publish.record();
         }
 
-        private void awaitEvent(StreamEvent event, CopyStream stream) throws PipelineException {
+        /**
+         * Waits for one event (which rethrows a failed copy before it); never for the whole stream, where the
+         * next bucket's H2D may already be queued.
+         */
+        private void awaitEvent(StreamEvent event) throws PipelineException {
             if (!event.await(options.stepTimeout())) {
                 throw new PipelineException("device work did not complete within "
                         + options.stepTimeout().toSeconds() + " s", null);
             }
-            stream.synchronize();
         }
 
         private void awaitAck(int g) throws EngineException {

@@ -9,8 +9,8 @@ import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
 import dev.weightlift.agent.engine.nativeprotocol.NativeConnector;
-import dev.weightlift.agent.store.HostStore;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
+import dev.weightlift.agent.store.HostStore;
 import dev.weightlift.agent.transport.host.TcpCollective;
 import dev.weightlift.agent.transport.host.TransferOptions;
 import dev.weightlift.agent.transport.host.TransferServer;
@@ -42,15 +42,15 @@ class HostCollectivePipelineTest {
         Path shm = Files.createDirectories(dir.resolve("shm"));
         try (HostBackend backend = new HostBackend(new HostBackendConfig("node-a", 2, 64L << 20, 64L << 20, shm,
                         Duration.ofSeconds(30)));
-                HostStore store = new HostStore(backend.hostAllocator());
                 EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(dir.resolve("sockets")));
                 NodePipeline nodePipeline = new NodePipeline(new PipelineMetrics(new SimpleMeterRegistry()));
                 TransferServer transfers = TransferServer.start(new InetSocketAddress("127.0.0.1", 0), Duration.ofSeconds(10));
                 TestEngine engine = TestEngine.start(backend.gpus().stream().map(Gpu::uuid).toList(), dir,
                         "--vocab", "128", "--hidden", "32", "--layers", "4")) {
             List<InetSocketAddress> peers = List.of(transfers.address(), transfers.address());
-            try (GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
-                            store, Files.createDirectories(dir.resolve("checkpoints")), "v1", 5);
+            try (HostStore store = new HostStore(backend.hostAllocator());
+                    GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
+                            store, Files.createDirectories(dir.resolve("checkpoints")), "c5", 5);
                     TcpCollective rank0 = TcpCollective.open(transfers, "wu/v1", 0, peers, TransferOptions.DEFAULT);
                     TcpCollective rank1 = TcpCollective.open(transfers, "wu/v1", 1, peers, TransferOptions.DEFAULT)) {
                 List<PipelineBucket> all = checkpoint.buckets(SLOT, true);

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A CUDA stream stand-in: one worker thread running memcpy tasks in the order they were enqueued. The first
  * failed copy makes the stream failed (as CUDA errors are sticky): later copies are skipped, events still
- * complete, and every {@link #synchronize()} rethrows it.
+ * complete but rethrow it from {@code await}, and every {@link #synchronize()} rethrows it.
  */
 public final class HostCopyStream implements CopyStream {
 
@@ -71,8 +71,8 @@ public final class HostCopyStream implements CopyStream {
 
     @Override
     public StreamEvent record() {
-        HostStreamEvent event = new HostStreamEvent();
-        submit(event::complete);
+        HostStreamEvent event = new HostStreamEvent(name);
+        submit(() -> event.complete(failure));
         return event;
     }
 
@@ -82,11 +82,15 @@ public final class HostCopyStream implements CopyStream {
             throw new IllegalArgumentException(name + ": cannot wait for " + event + ", which is not a host backend event");
         }
         submit(() -> {
-            while (!other.await(WAIT_SLICE)) {
-                if (closing) {
-                    failure = new IllegalStateException("stream " + name + " closed while waiting for an event");
-                    return;
+            try {
+                while (!other.await(WAIT_SLICE)) {
+                    if (closing) {
+                        failure = new IllegalStateException("stream " + name + " closed while waiting for an event");
+                        return;
+                    }
                 }
+            } catch (CopyFailedException e) {
+                failure = e;
             }
         });
     }

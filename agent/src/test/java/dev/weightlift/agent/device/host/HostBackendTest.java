@@ -247,6 +247,24 @@ class HostBackendTest {
     }
 
     @Test
+    void anEventAfterAFailedCopyRethrowsItButOneBeforeDoesNot() {
+        Gpu gpu = backend.gpus().get(0);
+        HostStreamEvent gate = new HostStreamEvent();
+        try (CopyStream stream = gpu.newStream("fails"); MemoryRegion dst = gpu.allocate(4096)) {
+            MemoryRegion src = gpu.allocate(4096);
+            stream.waitFor(gate);
+            StreamEvent before = stream.record();
+            stream.copy(src, 0, dst, 0, 4096);
+            StreamEvent after = stream.record();
+            src.close();
+            gate.complete();
+            assertTrue(before.await(Duration.ofSeconds(5)));
+            CopyFailedException e = assertThrows(CopyFailedException.class, () -> after.await(Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+        }
+    }
+
+    @Test
     void anotherProcessReadsTheSharedFile() throws Exception {
         Gpu gpu = backend.gpus().get(1);
         int size = 3 << 20;

@@ -185,6 +185,26 @@ class P2pTest {
     }
 
     @Test
+    void closingReleasesEveryRegistration() {
+        try (MemoryRegion b0 = allocator.allocatePinned(65_536);
+                MemoryRegion staging = allocator.allocatePinned(65_536)) {
+            P2pHolder holder = P2pHolder.start(new InetSocketAddress("127.0.0.1", 0));
+            P2pReceiver receiver = P2pReceiver.create(SMALL_CHUNKS);
+            BufferDescriptor d0 = holder.expose("b0", b0);
+            holder.expose("b0-again", b0);
+            receiver.read(List.of(new RangeRead(holder.address(), d0, 0, 65_536, 0)), staging, DEADLINE);
+            assertEquals(2, holder.exposedBuffers());
+            assertEquals(1, receiver.registeredRegions());
+            receiver.close();
+            holder.close();
+            assertEquals(0, holder.exposedBuffers());
+            assertEquals(0, receiver.registeredRegions());
+            assertThrows(IllegalStateException.class, () -> holder.expose("late", b0));
+            assertThrows(IllegalStateException.class, () -> receiver.read(List.of(), staging, DEADLINE));
+        }
+    }
+
+    @Test
     void descriptorsRoundTripAndRejectGarbage() {
         BufferDescriptor descriptor = new BufferDescriptor("v7/shard-3", 0x7f00_0000_1000L, 123_456_789L, new byte[] {9, 8, 7});
         assertEquals(descriptor, BufferDescriptor.fromBase64(descriptor.toBase64()));
