@@ -75,12 +75,21 @@ public final class LocalFleet implements AutoCloseable {
      * @param pythonPath  the directory holding the {@code weightlift_engine} package
      * @param classpath   the agent's runtime classpath
      * @param engineFaults extra arguments of some engines (fault injection), by engine index (node-major)
+     * @param gpusPerInstance GPUs of one engine (pod), consecutive GPUs of a node; divides {@code gpusPerNode}
      */
     public record Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
-            String classpath, Map<Integer, List<String>> engineFaults) {
+            String classpath, Map<Integer, List<String>> engineFaults, int gpusPerInstance) {
 
         public Options {
             engineFaults = Map.copyOf(engineFaults);
+            if (gpusPerInstance < 1 || gpusPerNode % gpusPerInstance != 0) {
+                throw new IllegalArgumentException("gpusPerInstance " + gpusPerInstance + " does not divide gpusPerNode " + gpusPerNode);
+            }
+        }
+
+        public Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
+                String classpath, Map<Integer, List<String>> engineFaults) {
+            this(nodes, gpusPerNode, shape, workDir, python, pythonPath, classpath, engineFaults, 1);
         }
 
         public Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
@@ -172,16 +181,18 @@ public final class LocalFleet implements AutoCloseable {
         List<EnginePod> added = new ArrayList<>();
         for (String node : nodes) {
             AgentInfo agent = hub.agent(node).orElseThrow();
-            for (GpuInfo gpu : agent.gpus()) {
-                String name = "llm-" + node + "-" + gpu.index();
+            List<GpuInfo> gpus = agent.gpus();
+            for (int first = 0; first < gpus.size(); first += options.gpusPerInstance()) {
+                List<String> uuids = gpus.subList(first, first + options.gpusPerInstance()).stream().map(GpuInfo::uuid).toList();
+                String name = "llm-" + node + "-" + gpus.get(first).index();
                 String ip = ipPrefix + nextAddress++;
                 EngineProcess engine = EngineProcess.start(name, options.python(), options.pythonPath(), ip, enginePort,
-                        List.of(gpu.uuid()), options.shape(), options.engineFaults().getOrDefault(engines.size(), List.of()),
+                        uuids, options.shape(), options.engineFaults().getOrDefault(engines.size(), List.of()),
                         options.workDir().resolve(node).resolve(name + ".log"));
                 engines.add(engine);
                 started.add(engine);
                 resources.add(engine);
-                EnginePod pod = new EnginePod(name, node, List.of(gpu.uuid()), ip);
+                EnginePod pod = new EnginePod(name, node, uuids, ip);
                 pods.add(pod);
                 added.add(pod);
             }
@@ -292,7 +303,7 @@ public final class LocalFleet implements AutoCloseable {
         engine.setType(EngineType.VLLM);
         engine.setPort(enginePort);
         engine.setProtocol(EngineProtocol.NATIVE);
-        engine.setGpusPerInstance(1);
+        engine.setGpusPerInstance(options.gpusPerInstance());
         spec.setEngine(engine);
         CheckpointSpec ckpt = new CheckpointSpec();
         ckpt.setName("tiny");
