@@ -70,12 +70,13 @@ public final class KeepSync implements AutoCloseable {
         List<Pod> pods = new ArrayList<>();
         if (namespaces.isEmpty()) {
             updates.addAll(client.resources(WeightUpdate.class).inAnyNamespace().list().getItems());
-            pods.addAll(client.pods().inAnyNamespace().list().getItems());
         } else {
             for (String namespace : namespaces) {
                 updates.addAll(client.resources(WeightUpdate.class).inNamespace(namespace).list().getItems());
-                pods.addAll(client.pods().inNamespace(namespace).list().getItems());
             }
+        }
+        for (String namespace : new TreeSet<>(updates.stream().map(u -> u.getMetadata().getNamespace()).toList())) {
+            pods.addAll(client.pods().inNamespace(namespace).list().getItems());
         }
         List<AgentInfo> agents = new HubAgentDirectory(() -> current).agents();
         Map<String, Set<HeldVersion>> keep = PinnedVersions.keep(updates, pods, agents);
