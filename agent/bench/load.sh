@@ -5,9 +5,8 @@
 # Arguments go to the program: --dir D --gib G --files F --threads T --runs N.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ ! -f agent/target/classes/dev/weightlift/agent/bench/HostStoreLoadBench.class ]; then
-  mvn -B -q -pl agent -am compile
-fi
-mvn -q -pl agent -am dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
+# compile and build-classpath in one reactor run, so the agent's sibling modules resolve to their classes
+mvn -B -q -pl agent -am compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
+  -Dmdep.includeScope=runtime >/dev/null
 exec java -Xmx1g -cp "agent/target/classes:$(cat agent/target/bench.classpath)" \
   dev.weightlift.agent.bench.HostStoreLoadBench "$@"

@@ -4,10 +4,11 @@
 # Last line: ratio=R (median of paired ratios pipeline-with-overlap / memcpy bound).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-mvn -B -q -pl agent -am test-compile -DskipTests
 cp_file=$(mktemp)
 trap 'rm -f "$cp_file"' EXIT
-mvn -B -q -pl agent -am dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >/dev/null
+# compile and build-classpath in one reactor run, so the agent's sibling modules resolve to their classes
+mvn -B -q -pl agent -am test-compile dependency:build-classpath -DskipTests -Dmdep.outputFile="$cp_file" \
+  -Dmdep.includeScope=test >/dev/null
 # The reactor writes one classpath per module into the same file; the agent's is the last one.
 classpath=$(tail -n 1 "$cp_file")
 cd agent

@@ -36,10 +36,13 @@ import java.util.concurrent.ExecutorService;
  * the CUDA IPC buffer into an engine process running {@code weightlift_engine.update_from_agent}; with
  * several ranks (one process each) bucket {@code g} is owned by rank {@code g % ranks} and broadcast over
  * NCCL. Each update is timed from a barrier to the engine's "done" (shared-buffer set-up, release and
- * finish included) and followed by the engine checking every byte. Rank 0 prints the figures.
+ * finish included) and followed by the engine checking every byte it kept: the whole checkpoint, or with
+ * {@code --sample BYTES} (checkpoints larger than a GPU) a tensor-parallel engine's share (slice {@code rank}
+ * of every tensor) and about that many bytes of whole tensors. Rank 0 prints the figures.
  * Usage: PipelineGpuBench --rank R --ranks N --gpu I --id-file F --total 16Gi --bucket 1Gi
  *        --engine agent/bench/engine_consumer.py [--schedules serial,overlap] [--reps 2] [--backend cuda|host]
  *        [--retain-buffers false] (true: shared and staging buffers kept between updates, as PipelineOptions allows)
+ *        [--sample 0] (bytes of whole tensors each engine keeps and checks; 0: the whole checkpoint)
  */
 public final class PipelineGpuBench {
 
@@ -59,6 +62,7 @@ public final class PipelineGpuBench {
         String[] schedules = args.text("schedules", ranks == 1 ? "overlap" : "serial,overlap").split(",");
         double bound = args.number("bound-GBps", 0);
         boolean retain = Boolean.parseBoolean(args.text("retain-buffers", "false"));
+        String engineModel = engineModel(total, bucket, args.bytes("sample", "0"), rank, ranks);
         Path socketDir = Files.createTempDirectory("weightlift-bench");
         try (DeviceBackend backend = open(args.text("backend", "cuda"));
                 EngineChannelServer server = EngineChannelServer.start(ChannelServerConfig.unixSocket(socketDir));
@@ -66,19 +70,21 @@ public final class PipelineGpuBench {
             Gpu gpu = backend.gpus().get(args.integer("gpu", rank));
             try (BenchEngine engine = BenchEngine.start(Path.of(args.text("engine")), gpu.uuid(), Duration.ofMinutes(3));
                     Collective nccl = ranks == 1 ? null : NcclRendezvous.join((CudaGpu) gpu, rank, ranks, Path.of(args.text("id-file")));
-                    MemoryRegion host = backend.hostAllocator().allocatePinned(ownedBytes(rank, ranks, total, bucket));
+                    MemoryRegion host = pinned(backend, rank, ownedBytes(rank, ranks, total, bucket));
                     MemoryRegion barrier = gpu.allocate(256);
                     CopyStream barrierStream = gpu.newStream("barrier")) {
                 List<PipelineBucket> buckets = plan(host, rank, ranks, total, bucket);
                 double best = 0;
                 double bestSerial = 0;
+                double bestSeconds = Double.MAX_VALUE;
+                double bestSerialSeconds = Double.MAX_VALUE;
                 int update = 0;
                 for (int r = 0; r < reps; r++) {
                     for (String schedule : schedules) {
                         boolean overlap = schedule.equals("overlap");
                         PipelineOptions options = PipelineOptions.defaults(bucket).withOverlap(overlap).withRetainedBuffers(retain);
                         String name = "bench-" + (++update);
-                        engine.call("alloc " + total, STEP);
+                        engine.call("alloc " + engineModel, STEP);
                         NativeWorkerChannel channel = server.expect(name, gpu.uuid(), ChannelTimeouts.defaults());
                         engine.send("update " + server.endpoint() + " " + name);
                         channel.awaitConnected(STEP);
@@ -87,31 +93,39 @@ public final class PipelineGpuBench {
                         PipelineResult result = node.run(name, "v" + update,
                                 List.of(new GpuAssignment(gpu, channel, nccl, buckets, options)), new Cancellation(), STEP).get(0);
                         barrier(nccl, barrier, barrierStream);
-                        double gbps = total / ((System.nanoTime() - t0) / 1e9) / 1e9;
+                        double seconds = (System.nanoTime() - t0) / 1e9;
+                        double gbps = total / seconds / 1e9;
                         String loaded = engine.awaitReply("update " + name, STEP, "ok");
                         channel.close();
                         String check = engine.call("check " + SEED + " " + total, Duration.ofMinutes(2));
-                        System.out.printf("rank=%d gpu=%s schedule=%s update_GBps=%.2f staged=%s setup_ms=%d stage_wait_ms=%d publish_wait_ms=%d "
-                                + "ack_wait_ms=%d finish_ms=%d engine_buckets_bytes=\"%s\" mismatched_words=%s%n", rank, gpu.uuid(),
-                                schedule, gbps, result.staged(), result.setup().toMillis(), result.stageWait().toMillis(),
+                        System.out.printf("rank=%d gpu=%s schedule=%s update_s=%.3f update_GBps=%.2f staged=%s setup_ms=%d stage_wait_ms=%d "
+                                + "publish_wait_ms=%d ack_wait_ms=%d finish_ms=%d engine_buckets_bytes=\"%s\" mismatched_words=%s%n", rank,
+                                gpu.uuid(), schedule, seconds, gbps, result.staged(), result.setup().toMillis(), result.stageWait().toMillis(),
                                 result.publishWait().toMillis(), result.ackWait().toMillis(),
                                 result.finish().toMillis(), loaded, check);
-                        if (!check.equals("0")) {
+                        if (!check.split(" ")[0].equals("0")) {
                             throw new IllegalStateException("rank " + rank + ": " + check + " words differ after update " + name);
                         }
                         if (overlap) {
                             best = Math.max(best, gbps);
+                            bestSeconds = Math.min(bestSeconds, seconds);
                         } else {
                             bestSerial = Math.max(bestSerial, gbps);
+                            bestSerialSeconds = Math.min(bestSerialSeconds, seconds);
                         }
                     }
                 }
                 if (rank == 0) {
-                    System.out.printf("checkpoint_bytes=%d bucket_bytes=%d ranks=%d retained_buffers=%s every_byte_checked=true%n", total,
-                            bucket, ranks, retain);
-                    System.out.printf("pipeline_overlap_GBps=%.2f%n", best);
+                    System.out.printf("checkpoint_bytes=%d bucket_bytes=%d ranks=%d retained_buffers=%s engine_keeps=\"%s\"%n", total,
+                            bucket, ranks, retain, engineModel.contains(" ") ? "shard + sample (alloc " + engineModel + ")" : "everything");
+                    if (best > 0) {
+                        System.out.printf("pipeline_overlap_GBps=%.2f%npipeline_overlap_s=%.3f%n", best, bestSeconds);
+                    }
                     if (bestSerial > 0) {
-                        System.out.printf("pipeline_serial_GBps=%.2f%noverlap_over_serial=%.3f%n", bestSerial, best / bestSerial);
+                        System.out.printf("pipeline_serial_GBps=%.2f%npipeline_serial_s=%.3f%n", bestSerial, bestSerialSeconds);
+                    }
+                    if (best > 0 && bestSerial > 0) {
+                        System.out.printf("overlap_over_serial=%.3f%n", best / bestSerial);
                     }
                     if (bound > 0) {
                         System.out.printf("bound_GBps=%.2f%nratio=%.3f%n", bound, best / bound);
@@ -119,6 +133,27 @@ public final class PipelineGpuBench {
                 }
             }
         }
+    }
+
+    /**
+     * The engine's {@code alloc} arguments: the whole checkpoint, or (sample > 0) this rank's tensor-parallel
+     * slice of every bucket-sized tensor plus one whole tensor in every {@code stride}, about {@code sample} bytes.
+     */
+    static String engineModel(long total, long bucket, long sample, int rank, int ranks) {
+        if (sample <= 0) {
+            return Long.toString(total);
+        }
+        long tensors = (total + bucket - 1) / bucket;
+        long kept = Math.max(1, sample / bucket);
+        long stride = Math.max(1, (tensors + kept - 1) / kept);
+        return total + " " + rank + " " + ranks + " " + bucket + " " + stride;
+    }
+
+    private static MemoryRegion pinned(DeviceBackend backend, int rank, long bytes) {
+        long t0 = System.nanoTime();
+        MemoryRegion host = backend.hostAllocator().allocatePinned(bytes);
+        System.out.printf("rank=%d pinned_host_bytes=%d pin_s=%.1f%n", rank, bytes, (System.nanoTime() - t0) / 1e9);
+        return host;
     }
 
     private static DeviceBackend open(String name) {

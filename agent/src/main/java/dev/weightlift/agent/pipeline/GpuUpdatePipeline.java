@@ -99,6 +99,14 @@ public final class GpuUpdatePipeline {
         }
     }
 
+    /** This GPU stopped because another GPU or the engine's call failed first. */
+    static final class Cancelled extends PipelineException {
+
+        Cancelled(String reason) {
+            super("cancelled: " + reason, null);
+        }
+    }
+
     private final class Run {
 
         private final String version;
@@ -112,6 +120,7 @@ public final class GpuUpdatePipeline {
         private StreamEvent direct;
         private String step = "validation";
         private boolean bufferOffered;
+        private int unacknowledged = -1;
         private long bytes;
         private long connectNanos;
         private long setupNanos;
@@ -257,6 +266,7 @@ public final class GpuUpdatePipeline {
                 } else {
                     channel.sendBucket(tensors);
                 }
+                unacknowledged = g;
                 if (stager != null && !options.overlap() && endsRound(g)) {
                     stager.fill();
                 }
@@ -387,9 +397,14 @@ public final class GpuUpdatePipeline {
         }
 
         private void awaitAck(int g) throws EngineException {
+            awaitAck(g, options.stepTimeout());
+        }
+
+        private void awaitAck(int g, Duration timeout) throws EngineException {
             step = "waiting for the engine worker to load bucket " + g;
             long ackStart = System.nanoTime();
-            channel.awaitAck(options.stepTimeout());
+            channel.awaitAck(timeout);
+            unacknowledged = -1;
             long waited = System.nanoTime() - ackStart;
             ackNanos += waited;
             bytes += buckets.get(g).bytes();
@@ -397,11 +412,20 @@ public final class GpuUpdatePipeline {
             metrics.stage(gpu.uuid(), "load", Duration.ofNanos(waited));
         }
 
-        private void checkCancelled(int g) throws PipelineException {
+        /**
+         * Stops at a bucket boundary once the update is cancelled. The worker's answer to the bucket in flight is
+         * read first (lock-step: the abort that follows must not be answered by that bucket's ack): when the
+         * worker failed on that bucket, its error, not the cancellation it may have caused (through the engine's
+         * call), is this GPU's failure.
+         */
+        private void checkCancelled(int g) throws PipelineException, EngineException {
             String reason = cancellation.reason();
             if (reason != null) {
+                if (unacknowledged >= 0) {
+                    awaitAck(unacknowledged, options.abortGrace());
+                }
                 step = "bucket " + g;
-                throw new PipelineException("cancelled: " + reason, null);
+                throw new Cancelled(reason);
             }
         }
     }

@@ -74,9 +74,15 @@ public final class NodePipeline implements AutoCloseable {
         return results;
     }
 
-    /** The failure that cancelled the others (its message is the cancellation's reason), else the first. */
+    /**
+     * The failure that cancelled the others (its message is the cancellation's reason); else (the update was
+     * cancelled from outside, e.g. by the engine's failed call) the first GPU's own failure rather than a
+     * cancellation, which only echoes the reason; else the first.
+     */
     private static PipelineException rootCause(List<PipelineException> failures, String reason) {
-        return failures.stream().filter(f -> f.getMessage().equals(reason)).findFirst().orElse(failures.get(0));
+        return failures.stream().filter(f -> f.getMessage().equals(reason)).findFirst()
+                .or(() -> failures.stream().filter(f -> !(f.getCause() instanceof GpuUpdatePipeline.Cancelled)).findFirst())
+                .orElse(failures.get(0));
     }
 
     private ExecutorService worker(String gpuUuid) {

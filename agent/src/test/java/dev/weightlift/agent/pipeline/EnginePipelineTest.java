@@ -161,10 +161,12 @@ class EnginePipelineTest {
         GeneratedCheckpoint checkpoint = checkpoint(engine, 7);
         PipelineException e = assertThrows(PipelineException.class,
                 () -> update(engine, "v1", checkpoint.buckets(SLOT, false), options()));
-        assertMessage(e, "injected failure at bucket 1", "loading bucket 1");
+        assertMessage(e, "injected failure at bucket 1", "failed at waiting for the engine worker to load bucket 1",
+                "loading bucket 1");
         for (String gpu : uuids()) {
-            // The GPU whose worker failed first had bucket 0 acknowledged; the other may have been cancelled
-            // before it read that ack. Neither got past bucket 1.
+            // The reported GPU failed on its own worker's error at bucket 1, so it had bucket 0 acknowledged (even
+            // when the engine's failed call cancelled the update first); the other may have been cancelled before
+            // it sent bucket 0. Neither got past bucket 1.
             double expected = e.getMessage().startsWith("update default/wu/v1 on GPU " + gpu) ? 1.0 : bucketsLoaded(gpu);
             assertEquals(expected, bucketsLoaded(gpu), "buckets acknowledged on " + gpu);
             assertTrue(bucketsLoaded(gpu) <= 1.0, "no bucket after the failing one on " + gpu);
