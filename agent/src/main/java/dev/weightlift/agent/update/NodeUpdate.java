@@ -99,7 +99,7 @@ final class NodeUpdate implements AutoCloseable {
                 return failed("the run names " + runWork.rankEndpoints().size() + " rank endpoints, the plan "
                         + work.worldSize() + " ranks", start);
             }
-            Map<Integer, Collective> collectives = mesh.connect(runWork.rankEndpoints(), localRanks, remaining());
+            Map<Integer, Collective> collectives = mesh.connect(runWork.rankEndpoints(), localRanks, stepTimeout());
             PipelineOptions options = PipelineOptions.defaults(work.slotBytes()).withTimeouts(
                     Duration.ofMillis(work.connectMillis()), Duration.ofMillis(work.stepMillis()), Duration.ofMillis(work.stepMillis()));
             long[] bucketBytes = work.buckets().stream().mapToLong(NodeWork.BucketWork::bytes).toArray();
@@ -235,6 +235,13 @@ final class NodeUpdate implements AutoCloseable {
             result.add(new PipelineBucket(b.index(), b.root(), b.bytes(), ranges, tensors, null));
         }
         return result;
+    }
+
+    /** The step deadline of the work, or what is left of the update when that is shorter. */
+    private Duration stepTimeout() {
+        Duration step = Duration.ofMillis(work.stepMillis());
+        Duration left = remaining();
+        return left.compareTo(step) < 0 ? left : step;
     }
 
     private UpdateProgress snapshot(long total, long start) {

@@ -13,6 +13,7 @@ import dev.weightlift.agent.store.CheckpointPin;
 import dev.weightlift.agent.store.CheckpointVersion;
 import dev.weightlift.agent.store.HostStore;
 import dev.weightlift.agent.store.TensorLocation;
+import dev.weightlift.agent.transport.host.TransferServer;
 import dev.weightlift.protocol.AbortUpdate;
 import dev.weightlift.protocol.Ack;
 import dev.weightlift.protocol.CheckpointLoaded;
@@ -31,6 +32,7 @@ import dev.weightlift.protocol.broadcast.NodeWork;
 import dev.weightlift.protocol.broadcast.RunWork;
 import dev.weightlift.protocol.broadcast.WorkCodec;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,6 +55,7 @@ public final class UpdateService implements StatusSources, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(UpdateService.class);
     private static final Duration ABORT_WAIT = Duration.ofSeconds(20);
+    private static final Duration TRANSFER_PARK_TIMEOUT = Duration.ofSeconds(60);
 
     private final DeviceBackend backend;
     private final HostStore store;
@@ -73,7 +76,7 @@ public final class UpdateService implements StatusSources, AutoCloseable {
 
     /**
      * Builds the agent's data plane (host store within the backend's host budget, the engine socket, the node
-     * pipeline, the host TCP collective), serves the control requests of the Broadcast flow on the agent's
+     * pipeline, the host backend's transfer server), serves the control requests of the Broadcast flow on the agent's
      * control client and reports what it holds with every heartbeat. Call before {@link Agent#start()}; closing
      * the service closes what it built.
      */
@@ -83,12 +86,17 @@ public final class UpdateService implements StatusSources, AutoCloseable {
         EngineChannelServer engines = EngineChannelServer.start(ChannelServerConfig.unixSocket(env.socketDir())
                 .withSocketMode(String.format(Locale.ROOT, "%04o", env.socketMode())).withSocketGroup(env.socketGroup().orElse(null)));
         NodePipeline pipeline = new NodePipeline(new PipelineMetrics(agent.meters()));
-        CollectiveFactory collectives = agent.backend().name().equals("host") ? CollectiveFactory.tcpMesh("0.0.0.0", env.hostIp())
+        TransferServer transfers = agent.backend().name().equals("host")
+                ? TransferServer.start(new InetSocketAddress("0.0.0.0", 0), TRANSFER_PARK_TIMEOUT) : null;
+        CollectiveFactory collectives = transfers != null ? CollectiveFactory.hostTransfer(transfers, env.hostIp())
                 : update -> {
                     throw new IOException("update " + update + ": the " + agent.backend().name()
                             + " backend's collective (NCCL) is not wired into the Broadcast flow yet");
                 };
         UpdateService service = new UpdateService(agent.backend(), store, engines, pipeline, collectives);
+        if (transfers != null) {
+            service.owned.add(transfers);
+        }
         service.owned.add(pipeline);
         service.owned.add(engines);
         service.owned.add(store);
