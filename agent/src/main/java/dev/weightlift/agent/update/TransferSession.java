@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One update's side of the host backend's collective on this node: a {@link TcpCollective} per local rank over
@@ -21,12 +22,14 @@ final class TransferSession implements CollectiveFactory.Session {
     private final String update;
     private final TransferServer server;
     private final String joinInfo;
+    private final Set<Integer> localRanks;
     private final List<TcpCollective> opened = new ArrayList<>();
     private boolean closed;
 
-    TransferSession(String update, TransferServer server, String advertiseHost) {
+    TransferSession(String update, TransferServer server, String advertiseHost, Set<Integer> localRanks) {
         this.update = update;
         this.server = server;
+        this.localRanks = Set.copyOf(localRanks);
         this.joinInfo = advertiseHost + ":" + server.address().getPort();
     }
 
@@ -37,8 +40,7 @@ final class TransferSession implements CollectiveFactory.Session {
 
     /** {@code timeout} bounds connecting and every broadcast. */
     @Override
-    public synchronized Map<Integer, Collective> connect(List<String> joinInfo, List<Integer> localRanks, Duration timeout)
-            throws IOException {
+    public synchronized Map<Integer, Collective> connect(List<String> joinInfo, Duration timeout) throws IOException {
         if (closed) {
             throw new IOException("update " + update + ": the collective was closed before it connected");
         }

@@ -52,8 +52,8 @@ class TransferSessionTest {
         backend = new HostBackend(new HostBackendConfig("session-test", 3, 64L << 20, 64L << 20, shm, Duration.ofSeconds(30)));
         firstServer = TransferServer.start(new InetSocketAddress("127.0.0.1", 0), TIMEOUT);
         secondServer = TransferServer.start(new InetSocketAddress("127.0.0.1", 0), TIMEOUT);
-        first = open(firstServer);
-        second = open(secondServer);
+        first = open(firstServer, 0);
+        second = open(secondServer, 1);
     }
 
     @AfterEach
@@ -68,9 +68,11 @@ class TransferSessionTest {
 
     @Test
     void everyRankReceivesTheRootsBytes() throws Exception {
+        first = open(firstServer, 0, 1);
+        second = open(secondServer, 2);
         List<String> joinInfo = List.of(first.joinInfo(), first.joinInfo(), second.joinInfo());
-        Map<Integer, Collective> all = new HashMap<>(first.connect(joinInfo, List.of(0, 1), TIMEOUT));
-        all.putAll(second.connect(joinInfo, List.of(2), TIMEOUT));
+        Map<Integer, Collective> all = new HashMap<>(first.connect(joinInfo, TIMEOUT));
+        all.putAll(second.connect(joinInfo, TIMEOUT));
         assertEquals(3, all.get(2).size());
 
         List<Gpu> gpus = backend.gpus();
@@ -99,8 +101,8 @@ class TransferSessionTest {
     @Test
     void closingASessionBreaksAPeersPendingBroadcastNamingTheRanks() throws Exception {
         List<String> joinInfo = List.of(first.joinInfo(), second.joinInfo());
-        first.connect(joinInfo, List.of(0), TIMEOUT);
-        Collective receiver = second.connect(joinInfo, List.of(1), TIMEOUT).get(1);
+        first.connect(joinInfo, TIMEOUT);
+        Collective receiver = second.connect(joinInfo, TIMEOUT).get(1);
         Gpu gpu = backend.gpus().get(0);
         try (SharedRegion region = gpu.allocateShared(1 << 20); CopyStream stream = gpu.newStream("publish")) {
             receiver.broadcast(region, 0, 1 << 20, 0, stream);
@@ -114,20 +116,31 @@ class TransferSessionTest {
 
     @Test
     void malformedJoinInfoIsRefusedNamingTheRank() {
-        IOException e = assertThrows(IOException.class, () -> first.connect(List.of(first.joinInfo(), "node-b"), List.of(0), TIMEOUT));
+        IOException e = assertThrows(IOException.class, () -> first.connect(List.of(first.joinInfo(), "node-b"), TIMEOUT));
         assertTrue(e.getMessage().contains("rank 1's transfer address 'node-b'"), e.getMessage());
     }
 
     @Test
     void aClosedSessionDoesNotConnect() {
         first.close();
-        IOException e = assertThrows(IOException.class, () -> first.connect(List.of(first.joinInfo()), List.of(0), TIMEOUT));
+        IOException e = assertThrows(IOException.class, () -> first.connect(List.of(first.joinInfo()), TIMEOUT));
         assertTrue(e.getMessage().contains("closed before it connected"), e.getMessage());
     }
 
-    private static CollectiveFactory.Session open(TransferServer server) {
+    /** A session of update ns/u/g1 on {@code server} for the given ranks (each on one of the backend's GPUs). */
+    private CollectiveFactory.Session open(TransferServer server, int... ranks) {
+        if (first != null && server == firstServer) {
+            first.close();
+        }
+        if (second != null && server == secondServer) {
+            second.close();
+        }
+        Map<Integer, Gpu> gpus = new HashMap<>();
+        for (int rank : ranks) {
+            gpus.put(rank, backend.gpus().get(rank));
+        }
         try {
-            return CollectiveFactory.hostTransfer(server, "127.0.0.1").open("ns/u/g1");
+            return CollectiveFactory.hostTransfer(server, "127.0.0.1").open("ns/u/g1", gpus);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
