@@ -8,6 +8,7 @@ import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.engine.EngineConnector;
 import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.EngineProtocol;
+import dev.weightlift.agent.engine.EngineProtocolUnsupportedException;
 import dev.weightlift.agent.engine.EngineType;
 import dev.weightlift.agent.engine.WorkerChannel;
 import dev.weightlift.agent.engine.checkpointengine.CheckpointEngineConnector;
@@ -157,7 +158,7 @@ public final class UpdateService implements StatusSources, AutoCloseable {
      * protocol (or engine type and protocol) this agent cannot serve is refused with
      * {@code EngineProtocolUnsupported} before anything is held.
      */
-    public UpdatePrepared prepare(PrepareUpdate request) throws ProtocolException, IOException, RequestRefused {
+    public UpdatePrepared prepare(PrepareUpdate request) throws ProtocolException, IOException, EngineException, RequestRefused {
         NodeWork work = WorkCodec.fromTree(request.work(), NodeWork.class);
         if (updates.containsKey(request.updateId())) {
             throw new IllegalStateException("update " + request.updateId() + " is already prepared on this node");
@@ -178,7 +179,7 @@ public final class UpdateService implements StatusSources, AutoCloseable {
         List<WorkerChannel> channels;
         try {
             channels = connector.open(request.updateId(), work.ranks().stream().map(r -> gpus.get(r.rank())).toList());
-        } catch (EngineException e) {
+        } catch (EngineProtocolUnsupportedException e) {
             throw new RequestRefused(ENGINE_PROTOCOL_UNSUPPORTED, e.getMessage(), e);
         }
         List<AutoCloseable> held = new ArrayList<>(channels);
