@@ -49,6 +49,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -297,6 +298,12 @@ public final class LocalFleet implements AutoCloseable {
 
     /** Creates a WeightUpdate of every engine pod to {@code version} of {@code checkpoint}. */
     public WeightUpdate apply(String name, String version, TinyCheckpoint checkpoint, String bucketSize, int timeoutSeconds) {
+        return apply(name, version, checkpoint, bucketSize, timeoutSeconds, spec -> { });
+    }
+
+    /** As {@link #apply(String, String, TinyCheckpoint, String, int)}, with {@code customize} changing the spec before it is created. */
+    public WeightUpdate apply(String name, String version, TinyCheckpoint checkpoint, String bucketSize, int timeoutSeconds,
+            Consumer<WeightUpdateSpec> customize) {
         WeightUpdateSpec spec = new WeightUpdateSpec();
         spec.setSelector(new LabelSelectorBuilder().withMatchLabels(Map.of(APP_LABEL, APP)).build());
         EngineSpec engine = new EngineSpec();
@@ -314,6 +321,7 @@ public final class LocalFleet implements AutoCloseable {
         spec.setCheckpoint(ckpt);
         spec.setBucketSize(bucketSize);
         spec.setTimeoutSeconds(timeoutSeconds);
+        customize.accept(spec);
         WeightUpdate update = new WeightUpdate();
         update.getMetadata().setName(name);
         update.getMetadata().setNamespace(NAMESPACE);

@@ -35,8 +35,8 @@ import dev.weightlift.protocol.TargetOutcome;
 import dev.weightlift.protocol.UpdatePrepared;
 import dev.weightlift.protocol.UpdateProgress;
 import dev.weightlift.protocol.UpdateResult;
-import dev.weightlift.protocol.broadcast.CollectiveAddress;
 import dev.weightlift.protocol.broadcast.LoadedTensor;
+import dev.weightlift.protocol.broadcast.NodePrepared;
 import dev.weightlift.protocol.broadcast.NodeWork;
 import dev.weightlift.protocol.broadcast.RunWork;
 import dev.weightlift.protocol.broadcast.WorkCodec;
@@ -61,7 +61,8 @@ import org.slf4j.MDC;
 
 /**
  * One Broadcast update, start to end: lease the pods → assign files to GPUs → agents load → gather their
- * tensor tables → plan → agents prepare (pin, open the collective) → agents run (pipeline, engine triggers)
+ * tensor tables → plan → agents prepare (pin, open the collective and the engine channels, checksum owned buckets)
+ * → agents run (join info and checksums relayed to all; pipeline, engine triggers)
  * with progress → result. Any failure or cancellation aborts every prepared agent and waits for them.
  */
 final class BroadcastRun implements EngineLeases.Holder {
@@ -171,14 +172,17 @@ final class BroadcastRun implements EngineLeases.Holder {
             LOG.info("planned update={}\n{}", id, made.summary());
             Map<String, NodeWork> work = BroadcastPlanner.nodeWork(update, made, participants, targets,
                     deadlines.engineConnect().toMillis(), deadlines.step().toMillis(), remaining().toMillis());
-            Map<String, String> endpoints = prepare(work);
-            List<String> rankEndpoints = made.targets().stream().map(t -> endpoints.get(participants.get(t).node())).toList();
+            Map<String, NodePrepared> prepared = prepare(work);
+            List<String> rankEndpoints = made.targets().stream()
+                    .map(t -> prepared.get(participants.get(t).node()).collective().endpoint()).toList();
+            Map<Integer, Long> bucketCrc32 = new TreeMap<>();
+            prepared.values().forEach(p -> bucketCrc32.putAll(p.bucketCrc32()));
             timings.setGatherMillis(stage("gather", gatherStart));
 
             listener.progress(new ExecutionProgress(Phase.Transferring, made.totalBytes(), 0, made.buckets().size(), 0,
                     made.sizing().bucketBytes()));
             long transferStart = System.nanoTime();
-            Map<String, UpdateResult> results = run(work.keySet(), new RunWork(rankEndpoints));
+            Map<String, UpdateResult> results = run(work.keySet(), new RunWork(rankEndpoints, bucketCrc32));
             long transferMillis = stage("transfer", transferStart);
             long reload = results.values().stream().mapToLong(r -> r.stageMillis().getOrDefault("reload", 0L)).max().orElse(0);
             long finalize = results.values().stream().mapToLong(r -> r.stageMillis().getOrDefault("finalize", 0L)).max().orElse(0);
@@ -299,7 +303,7 @@ final class BroadcastRun implements EngineLeases.Holder {
         return BroadcastPlanner.holdings(assignment, participants, byNode);
     }
 
-    private Map<String, String> prepare(Map<String, NodeWork> work) throws FlowFailure {
+    private Map<String, NodePrepared> prepare(Map<String, NodeWork> work) throws FlowFailure {
         Map<String, CompletableFuture<UpdatePrepared>> requests = new TreeMap<>();
         work.forEach((node, part) -> {
             preparedNodes.add(node);
@@ -307,15 +311,15 @@ final class BroadcastRun implements EngineLeases.Holder {
                     update.getSpec().getCheckpoint().getVersion(), WorkCodec.toTree(part)), shortDeadline()));
         });
         Map<String, UpdatePrepared> prepared = awaitAll("preparing the update", requests);
-        Map<String, String> endpoints = new TreeMap<>();
+        Map<String, NodePrepared> answers = new TreeMap<>();
         for (Map.Entry<String, UpdatePrepared> e : prepared.entrySet()) {
             try {
-                endpoints.put(e.getKey(), WorkCodec.fromTree(e.getValue().details(), CollectiveAddress.class).endpoint());
+                answers.put(e.getKey(), WorkCodec.fromTree(e.getValue().details(), NodePrepared.class));
             } catch (ProtocolException ex) {
                 throw new FlowFailure("AgentError", "the agent of node " + e.getKey() + " answered " + ex.getMessage());
             }
         }
-        return endpoints;
+        return answers;
     }
 
     private Map<String, UpdateResult> run(Set<String> nodes, RunWork work) throws FlowFailure {
@@ -378,7 +382,7 @@ final class BroadcastRun implements EngineLeases.Holder {
                 String reason = cause instanceof AgentException a ? switch (a.reason()) {
                     case GONE, NOT_CONNECTED, HUB_CLOSED -> "AgentLost";
                     case TIMEOUT -> "Timeout";
-                    default -> "AgentError";
+                    default -> a.refusal() != null ? a.refusal() : "AgentError";
                 } : "AgentError";
                 throw new FlowFailure(reason, step + " failed on node " + node + ": " + cause.getMessage(), pods);
             }
