@@ -1,8 +1,15 @@
 package dev.weightlift.e2e;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +20,14 @@ final class AgentProcess implements AutoCloseable {
     private final String node;
     private final ChildProcess process;
     private final Path socketDir;
+    private final int httpPort;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private AgentProcess(String node, ChildProcess process, Path socketDir) {
+    private AgentProcess(String node, ChildProcess process, Path socketDir, int httpPort) {
         this.node = node;
         this.process = process;
         this.socketDir = socketDir;
+        this.httpPort = httpPort;
     }
 
     /** {@code classpath}: the agent's runtime classpath; {@code curveDir}: the agents' keys. */
@@ -35,11 +45,16 @@ final class AgentProcess implements AutoCloseable {
         env.put("WEIGHTLIFT_HOST_GPUS", Integer.toString(gpus));
         env.put("WEIGHTLIFT_HOST_GPU_MEMORY", gpuMemory);
         env.put("WEIGHTLIFT_HOST_MEMORY_LIMIT", hostMemory);
-        env.put("WEIGHTLIFT_HTTP_PORT", "0");
+        int httpPort;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            httpPort = probe.getLocalPort();
+        }
+        env.put("WEIGHTLIFT_HTTP_PORT", Integer.toString(httpPort));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-Dweightlift.log.file=" + nodeDir.resolve("agent.log"), "-cp", classpath, "dev.weightlift.agent.AgentMain");
-        return new AgentProcess(node, ChildProcess.start("agent-" + node, command, env, nodeDir.resolve("agent.out"), line -> false), socketDir);
+        return new AgentProcess(node, ChildProcess.start("agent-" + node, command, env, nodeDir.resolve("agent.out"), line -> false), socketDir,
+                httpPort);
     }
 
     String node() {
@@ -52,6 +67,44 @@ final class AgentProcess implements AutoCloseable {
 
     Path socketDir() {
         return socketDir;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, as a node crash would. */
+    void kill() throws InterruptedException {
+        process.kill();
+    }
+
+    /** Open file descriptors of the agent JVM ({@code /proc/<pid>/fd}). */
+    int openFileDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+            return (int) fds.count();
+        }
+    }
+
+    /** Resident memory of the agent JVM in bytes ({@code VmRSS} of {@code /proc/<pid>/status}). */
+    long residentBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IOException("no VmRSS for agent " + node);
+    }
+
+    /** A value of the agent's {@code /metrics} (Prometheus text), e.g. {@code weightlift_host_store_used_bytes}. */
+    double metric(String name) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new IOException("agent " + node + " has no metric " + name);
     }
 
     @Override

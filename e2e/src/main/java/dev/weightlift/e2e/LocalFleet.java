@@ -28,6 +28,7 @@ import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -86,6 +87,7 @@ public final class LocalFleet implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<EngineProcess> engines = new ArrayList<>();
     private final List<EnginePod> pods = new ArrayList<>();
+    private final Map<String, AgentProcess> agents = new HashMap<>();
     private KubernetesMockServer server;
     private KubernetesClient client;
     private AgentHub hub;
@@ -129,8 +131,10 @@ public final class LocalFleet implements AutoCloseable {
         for (int n = 0; n < options.nodes(); n++) {
             String node = "node-" + n;
             nodes.add(node);
-            resources.add(AgentProcess.start(node, options.classpath(), hub.endpoint(), curve, options.workDir().resolve(node),
-                    options.gpusPerNode(), "1Gi", "2Gi"));
+            AgentProcess agent = AgentProcess.start(node, options.classpath(), hub.endpoint(), curve, options.workDir().resolve(node),
+                    options.gpusPerNode(), "1Gi", "2Gi");
+            agents.put(node, agent);
+            resources.add(agent);
         }
         Waits.until("every agent registered with the hub", START_DEADLINE,
                 () -> nodes.stream().allMatch(n -> hub.agent(n).isPresent()));
@@ -144,9 +148,10 @@ public final class LocalFleet implements AutoCloseable {
             for (GpuInfo gpu : agent.gpus()) {
                 String name = "llm-" + node + "-" + gpu.index();
                 String ip = prefix + address++;
+                List<String> args = new ArrayList<>(List.of("--fault-file", faultFile(name).toString()));
+                args.addAll(options.engineFaults().getOrDefault(engines.size(), List.of()));
                 EngineProcess engine = EngineProcess.start(name, options.python(), options.pythonPath(), ip, enginePort,
-                        List.of(gpu.uuid()), options.shape(), options.engineFaults().getOrDefault(engines.size(), List.of()),
-                        options.workDir().resolve(node).resolve(name + ".log"));
+                        List.of(gpu.uuid()), options.shape(), args, options.workDir().resolve(node).resolve(name + ".log"));
                 engines.add(engine);
                 resources.add(engine);
                 pods.add(new EnginePod(name, node, List.of(gpu.uuid()), ip));
@@ -179,6 +184,57 @@ public final class LocalFleet implements AutoCloseable {
     /** Whether every engine process is still running. */
     public boolean enginesAlive() {
         return engines.stream().allMatch(EngineProcess::isAlive);
+    }
+
+    /**
+     * Injects a fault into the running engine of {@code pod}, read before each bucket it receives: {@code delay S},
+     * {@code hang}, {@code fail}, {@code die}; an empty text clears it (a hung engine then goes on).
+     */
+    public void injectEngineFault(String pod, String fault) throws IOException {
+        Files.writeString(faultFile(pod), fault);
+    }
+
+    private Path faultFile(String pod) {
+        return options.workDir().resolve(pod + ".fault");
+    }
+
+    /** SIGKILLs the engine process of {@code pod}. */
+    public void killEngine(String pod) throws InterruptedException {
+        engines.get(podIndex(pod)).kill();
+    }
+
+    /** Whether the engine process of {@code pod} is running. */
+    public boolean engineAlive(String pod) {
+        return engines.get(podIndex(pod)).isAlive();
+    }
+
+    /** SIGKILLs the agent JVM of {@code node}. */
+    public void killAgent(String node) throws InterruptedException {
+        agents.get(node).kill();
+    }
+
+    /** Whether the hub counts the agent of {@code node} as connected. */
+    public boolean agentConnected(String node) {
+        return hub.agent(node).isPresent();
+    }
+
+    /** What an agent uses now: open file descriptors, resident memory, host store bytes. */
+    public record AgentUsage(int fileDescriptors, long residentBytes, long hostStoreBytes) {
+    }
+
+    public AgentUsage agentUsage(String node) throws IOException, InterruptedException {
+        AgentProcess agent = agents.get(node);
+        return new AgentUsage(agent.openFileDescriptors(), agent.residentBytes(),
+                (long) agent.metric("weightlift_host_store_used_bytes"));
+    }
+
+    private int podIndex(String pod) {
+        for (int i = 0; i < pods.size(); i++) {
+            if (pods.get(i).name().equals(pod)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("no engine pod " + pod);
     }
 
     public KubernetesClient client() {
@@ -245,10 +301,19 @@ public final class LocalFleet implements AutoCloseable {
      * @return the result: workers checked, bytes checked, every mismatch named
      */
     public Verification verify(TinyCheckpoint checkpoint, String version) throws IOException, InterruptedException {
+        return verify(checkpoint, version, pod -> true);
+    }
+
+    /** {@link #verify(TinyCheckpoint, String)} of the engines of the pods {@code which} accepts. */
+    public Verification verify(TinyCheckpoint checkpoint, String version, Predicate<EnginePod> which)
+            throws IOException, InterruptedException {
         int workers = 0;
         long bytes = 0;
         List<String> problems = new ArrayList<>();
         for (int i = 0; i < engines.size(); i++) {
+            if (!which.test(pods.get(i))) {
+                continue;
+            }
             for (EngineProcess.WorkerState state : engines.get(i).checksums(Duration.ofSeconds(30))) {
                 workers++;
                 String where = pods.get(i).name() + " (" + state.gpuUuid() + ")";
