@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** One agent JVM ({@code dev.weightlift.agent.AgentMain}) on the host backend, standing for one node. */
 final class AgentProcess implements AutoCloseable {
@@ -82,6 +83,34 @@ final class AgentProcess implements AutoCloseable {
     int openFileDescriptors() throws IOException {
         try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
             return (int) fds.count();
+        }
+    }
+
+    /**
+     * Runs a full GC in the agent JVM ({@code jcmd <pid> GC.run}): the JDK's HttpClient (one per engine trigger)
+     * holds a selector (an epoll and an eventfd descriptor) until it is collected, so descriptor counts are
+     * compared after a collection.
+     */
+    void collectGarbage() throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process gc = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!gc.waitFor(30, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+            gc.destroyForcibly();
+            throw new IOException("jcmd GC.run failed for agent " + node);
+        }
+    }
+
+    /** What each open file descriptor of the agent JVM points at, sorted (for a failure message). */
+    List<String> fileDescriptorTargets() throws IOException {
+        try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    return "?";
+                }
+            }).sorted().toList();
         }
     }
 

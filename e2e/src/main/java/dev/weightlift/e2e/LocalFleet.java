@@ -222,10 +222,17 @@ public final class LocalFleet implements AutoCloseable {
     public record AgentUsage(int fileDescriptors, long residentBytes, long hostStoreBytes) {
     }
 
+    /** What the agent of {@code node} uses now, after a full GC in it (see {@link AgentProcess#collectGarbage}). */
     public AgentUsage agentUsage(String node) throws IOException, InterruptedException {
         AgentProcess agent = agents.get(node);
+        agent.collectGarbage();
         return new AgentUsage(agent.openFileDescriptors(), agent.residentBytes(),
                 (long) agent.metric("weightlift_host_store_used_bytes"));
+    }
+
+    /** What each open file descriptor of the agent of {@code node} points at. */
+    public List<String> agentFileDescriptors(String node) throws IOException {
+        return agents.get(node).fileDescriptorTargets();
     }
 
     private int podIndex(String pod) {

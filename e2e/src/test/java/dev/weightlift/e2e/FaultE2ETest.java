@@ -285,7 +285,8 @@ class FaultE2ETest {
                             && now[0].hostStoreBytes() <= before.hostStoreBytes() + retained;
                 });
             } catch (java.util.concurrent.TimeoutException e) {
-                throw new AssertionError("agent " + node + ": before " + before + ", now " + now[0], e);
+                throw new AssertionError("agent " + node + ": before " + before + ", now " + now[0] + "; open: "
+                        + fleet.agentFileDescriptors(node), e);
             }
             System.out.println("resources agent=" + node + " before=" + before + " after=" + now[0]);
         }
