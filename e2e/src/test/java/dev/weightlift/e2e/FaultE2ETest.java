@@ -236,10 +236,11 @@ class FaultE2ETest {
                 && pod.getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION) == null;
     }
 
-    /** The last condition of the type: the mock API server appends on a merge patch of a list where Kubernetes replaces it. */
     private static PodCondition weightsReady(Pod pod) {
-        return pod.getStatus().getConditions().stream().filter(c -> WeightUpdate.WEIGHTS_READY_CONDITION.equals(c.getType()))
-                .reduce((first, second) -> second).orElse(null);
+        List<PodCondition> found = pod.getStatus().getConditions().stream()
+                .filter(c -> WeightUpdate.WEIGHTS_READY_CONDITION.equals(c.getType())).toList();
+        assertTrue(found.size() <= 1, () -> pod.getMetadata().getName() + " has " + found.size() + " weights-ready conditions");
+        return found.isEmpty() ? null : found.get(0);
     }
 
     private static Pod pod(String name) {
