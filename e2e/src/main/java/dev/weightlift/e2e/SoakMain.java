@@ -13,7 +13,8 @@ import java.util.Locale;
 /**
  * The soak run ({@code e2e/soak.sh N}): N consecutive WeightUpdates of a one-node, one-engine fleet on the host
  * backend, each a new version of a small checkpoint. Prints p50/p99 of the update time (apply to Succeeded as the
- * status shows it) and the agent's resident memory after the first update and after the last. Exits 1 at the
+ * status shows it) and the agent's resident memory after the first update and after the last (every 50
+ * updates also its open descriptors and host store bytes, read after a full GC in the agent). Exits 1 at the
  * first update that does not succeed.
  *
  * <p>Arguments: N, work directory, Python with torch, directory of the {@code weightlift_engine} package.
@@ -62,8 +63,9 @@ public final class SoakMain {
                     rssStart = fleet.agentUsage(node).residentBytes();
                 }
                 if (i % 50 == 0) {
-                    System.out.printf(Locale.ROOT, "soak: %d updates, last %d ms, agent rss %d MiB%n", i, millis.get(i - 1),
-                            fleet.agentUsage(node).residentBytes() >> 20);
+                    LocalFleet.AgentUsage usage = fleet.agentUsage(node);
+                    System.out.printf(Locale.ROOT, "soak: %d updates, last %d ms, agent rss %d MiB, open fds %d, host store %d B%n", i,
+                            millis.get(i - 1), usage.residentBytes() >> 20, usage.fileDescriptors(), usage.hostStoreBytes());
                 }
             }
             rssEnd = fleet.agentUsage(node).residentBytes();

@@ -78,13 +78,7 @@ class FaultE2ETest {
     void checkpointTruncatedAfterItsHeaderFailsTheLoadNamingTheFile() throws Exception {
         usageBefore = usage(List.of("node-0", "node-1"));
         TinyCheckpoint checkpoint = checkpoint("b-trunc");
-        Path file;
-        try (Stream<Path> files = Files.list(checkpoint.directory())) {
-            file = files.filter(f -> f.toString().endsWith(".safetensors")).sorted().findFirst().orElseThrow();
-        }
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-            raf.setLength(raf.length() / 2);
-        }
+        Path file = truncateData(checkpoint).get(0);
         WeightUpdate done = applyAndAwaitEnd("b-trunc", checkpoint, 30);
 
         assertEquals(Phase.Failed, done.getStatus().getPhase());
@@ -116,16 +110,39 @@ class FaultE2ETest {
         assertSucceeds("d-v2", 60);
     }
 
+    /**
+     * The rollback procedure: a failed update answered by a WeightUpdate of the previous version, which the
+     * agents still hold in host memory. The previous version's files are truncated first (headers intact), so
+     * the update can only succeed from host memory; the status names the version each pod holds.
+     */
     @Test
     @Order(3)
+    void aFailedUpdateIsAnsweredByTheRetainedPreviousVersionFromHostMemory() throws Exception {
+        fleet.injectEngineFault(POD_1, "fail");
+        WeightUpdate failed = applyAndAwaitEnd("e-bad", checkpoint("e-bad"), 30);
+        assertEquals(Phase.Failed, failed.getStatus().getPhase());
+        assertFlaggedNeedsUpdate(POD_1);
+        fleet.injectEngineFault(POD_1, "");
+        truncateData(checkpoints.get("d-v2"));
+
+        WeightUpdate rollback = applyAndAwaitEnd("e-rollback", "d-v2", checkpoints.get("d-v2"), 30);
+        assertEquals(Phase.Succeeded, rollback.getStatus().getPhase(), () -> "status: " + ready(rollback).getMessage());
+        for (PodResult pod : rollback.getStatus().getPods()) {
+            assertEquals("d-v2", pod.getVersion(), pod.getName());
+        }
+        assertMarkedOnlyWithWhatIsHeld("d-v2");
+    }
+
+    @Test
+    @Order(4)
     void deletingAnUpdateMidTransferStopsItAndFlagsThePods() throws Exception {
         usageBefore = usage(List.of("node-0", "node-1"));
         fleet.injectEngineFault(POD_0, "delay 2");
         fleet.injectEngineFault(POD_1, "delay 2");
-        fleet.apply("e-cancel", "e-cancel", checkpoint("e-cancel"), "4Mi", 60);
-        fleet.await("e-cancel", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
-        fleet.client().resource(fleet.get("e-cancel")).delete();
-        Waits.until("the deleted update is gone", SETTLE, () -> fleet.get("e-cancel") == null);
+        fleet.apply("f-cancel", "f-cancel", checkpoint("f-cancel"), "4Mi", 60);
+        fleet.await("f-cancel", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
+        fleet.client().resource(fleet.get("f-cancel")).delete();
+        Waits.until("the deleted update is gone", SETTLE, () -> fleet.get("f-cancel") == null);
         Waits.until("both pods flagged as needing an update", SETTLE,
                 () -> needsUpdate(pod(POD_0)) && needsUpdate(pod(POD_1)));
 
@@ -133,15 +150,15 @@ class FaultE2ETest {
         fleet.injectEngineFault(POD_0, "");
         fleet.injectEngineFault(POD_1, "");
         assertResourcesBack(List.of("node-0", "node-1"), 0);
-        assertSucceeds("f-v3", 60);
+        assertSucceeds("g-v3", 60);
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void engineKilledMidUpdateFailsItsPodAndNoPodIsMarked() throws Exception {
         usageBefore = usage(List.of("node-0", "node-1"));
         fleet.injectEngineFault(POD_0, "die");
-        WeightUpdate done = applyAndAwaitEnd("g-die", checkpoint("g-die"), 30);
+        WeightUpdate done = applyAndAwaitEnd("h-die", checkpoint("h-die"), 30);
 
         assertEquals(Phase.Failed, done.getStatus().getPhase());
         assertTrue(!fleet.engineAlive(POD_0), "the engine died as injected");
@@ -155,26 +172,40 @@ class FaultE2ETest {
         // The pod of the dead engine goes (its kubelet would restart it); the rest of the fleet takes the next version.
         fleet.client().pods().inNamespace(LocalFleet.NAMESPACE).withName(POD_0).delete();
         Waits.until("pod " + POD_0 + " gone", SETTLE, () -> pod(POD_0) == null);
-        assertSucceeds("h-v4", 60);
+        assertSucceeds("i-v4", 60);
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void agentKilledMidBroadcastFailsTheUpdateNamingTheNode() throws Exception {
         fleet.injectEngineFault(POD_1, "delay 2");
         long start = System.nanoTime();
-        fleet.apply("i-agent-kill", "i-agent-kill", checkpoint("i-agent-kill"), "4Mi", 30);
-        fleet.await("i-agent-kill", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
+        fleet.apply("j-agent-kill", "j-agent-kill", checkpoint("j-agent-kill"), "4Mi", 30);
+        fleet.await("j-agent-kill", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
         fleet.killAgent("node-1");
-        WeightUpdate done = fleet.await("i-agent-kill", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(40));
+        WeightUpdate done = fleet.await("j-agent-kill", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(40));
         long seconds = (System.nanoTime() - start) / 1_000_000_000;
 
         assertEquals(Phase.Failed, done.getStatus().getPhase());
         assertTrue(seconds <= 30 + 10, "ended after " + seconds + " s");
         assertTrue(ready(done).getMessage().contains("node-1"), ready(done).getMessage());
-        assertNotEquals("i-agent-kill", pod(POD_1).getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION));
+        assertNotEquals("j-agent-kill", pod(POD_1).getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION));
         assertFlaggedNeedsUpdate(POD_1);
         assertTrue(fleet.engineAlive(POD_1), "the engine outlives its agent");
+    }
+
+    /** Cuts every file of the checkpoint to half its length (its header stays whole); returns them, sorted. */
+    private static List<Path> truncateData(TinyCheckpoint checkpoint) throws IOException {
+        List<Path> files;
+        try (Stream<Path> list = Files.list(checkpoint.directory())) {
+            files = list.filter(f -> f.toString().endsWith(".safetensors")).sorted().toList();
+        }
+        for (Path file : files) {
+            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                raf.setLength(raf.length() / 2);
+            }
+        }
+        return files;
     }
 
     private static TinyCheckpoint checkpoint(String version) throws IOException {
@@ -184,8 +215,13 @@ class FaultE2ETest {
     }
 
     private static WeightUpdate applyAndAwaitEnd(String version, TinyCheckpoint checkpoint, int timeoutSeconds) throws Exception {
-        fleet.apply(version, version, checkpoint, "4Mi", timeoutSeconds);
-        return fleet.await(version, u -> u.getStatus() != null && u.getStatus().getPhase() != null && u.getStatus().getPhase().isTerminal(),
+        return applyAndAwaitEnd(version, version, checkpoint, timeoutSeconds);
+    }
+
+    private static WeightUpdate applyAndAwaitEnd(String name, String version, TinyCheckpoint checkpoint, int timeoutSeconds)
+            throws Exception {
+        fleet.apply(name, version, checkpoint, "4Mi", timeoutSeconds);
+        return fleet.await(name, u -> u.getStatus() != null && u.getStatus().getPhase() != null && u.getStatus().getPhase().isTerminal(),
                 Duration.ofSeconds(timeoutSeconds + 15L));
     }
 
