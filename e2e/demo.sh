@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${WEIGHTLIFT_PYTHON:-/usr/bin/python3}
 echo "demo: building (mvn -q -DskipTests package)"
-mvn -B -q -Dstyle.color=never -DskipTests -pl e2e -am package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+mvn -B -q -Dstyle.color=never -DskipTests -pl e2e -am package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt \
+  2>&1 | sed "s/\x1b\[[0-9;]*m//g"
 work=$(mktemp -d "${TMPDIR:-/tmp}/weightlift-demo.XXXXXX")
 echo "demo: work directory $work"
 exec java -Xmx768m -XX:+UseSerialGC -Dweightlift.log.file="$work/operator.log" \

@@ -107,11 +107,26 @@ class ContainerBuildTest {
   @CsvSource({
       "operator, dev.weightlift.operator.OperatorMain",
       "agent, dev.weightlift.agent.AgentMain",
+      "operator, dev.weightlift.operator.tools.CurveKeySecretTool",
       "operator, dev.weightlift.protocol.CurveKeyTool",
   })
   void startedClassesLoadFromTheImageClasspath(String module, String className) throws IOException {
     assumeTrue(sourceExists(className), className + " is not on this branch yet");
 
+    assertMainLoadsFromTheImage(module, className);
+  }
+
+  @Test
+  void keyJobStartsAClassOfTheOperatorImage() throws IOException {
+    JsonNode job = RenderedChart.renderWithHooks(values -> {}).get("Job", RenderedChart.RELEASE + "-weightlift-curve-keygen");
+    List<String> command = DefaultValuesTest.strings(RenderedChart.container(job, "keygen").path("command"));
+    List<String> entrypoint = dockerfile("operator").finalStage().entrypoint();
+
+    assertEquals(entrypoint.subList(0, 3), command.subList(0, 3));
+    assertMainLoadsFromTheImage("operator", command.get(3));
+  }
+
+  private static void assertMainLoadsFromTheImage(String module, String className) throws IOException {
     try (URLClassLoader image = imageClasspath(module)) {
       Class<?> started = Class.forName(className, false, image);
       assertTrue(Stream.of(started.getMethods()).anyMatch(m -> m.getName().equals("main")),
@@ -119,15 +134,6 @@ class ContainerBuildTest {
     } catch (ClassNotFoundException e) {
       throw new AssertionError(className + " is not in the " + module + " image's /app/lib", e);
     }
-  }
-
-  @Test
-  void keyJobUsesTheOperatorImagesClasspath() {
-    JsonNode job = RenderedChart.renderWithHooks(values -> {}).get("Job", RenderedChart.RELEASE + "-weightlift-curve-keygen");
-    List<String> command = DefaultValuesTest.strings(RenderedChart.container(job, "keygen").path("command"));
-    List<String> entrypoint = dockerfile("operator").finalStage().entrypoint();
-
-    assertEquals(entrypoint.subList(0, 3), command.subList(0, 3));
   }
 
   private static Dockerfile dockerfile(String module) {

@@ -64,7 +64,7 @@ class DefaultValuesTest {
     assertEquals(serviceAccount(name), CHART.get("RoleBinding", name).path("subjects"));
     assertEquals(name, podSpec(job).path("serviceAccountName").asText());
     assertEquals(
-        List.of("java", "-cp", "/app/lib/*", "dev.weightlift.protocol.CurveKeyTool",
+        List.of("java", "-cp", "/app/lib/*", "dev.weightlift.operator.tools.CurveKeySecretTool",
             "--secret", FULLNAME + "-curve", "--namespace", NAMESPACE),
         strings(keygen.path("command")));
     assertEquals("ghcr.io/weightlift-dev/weightlift-operator:0.1.0", keygen.path("image").asText());

@@ -14,6 +14,8 @@ import dev.weightlift.operator.flow.HubAgentDirectory;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.AgentInfo;
 import dev.weightlift.operator.hub.HubConfig;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import dev.weightlift.protocol.CurveKeys;
 import dev.weightlift.protocol.GpuInfo;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -119,10 +121,12 @@ public final class LocalFleet implements AutoCloseable {
         MeterRegistry registry = new SimpleMeterRegistry();
         hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:*", CurveKeys.loadHub(curve)), registry);
         resources.add(hub);
-        BroadcastExecutor executor = new BroadcastExecutor(hub, BroadcastExecutor.Deadlines.defaults(), registry);
+        AgentHub bound = hub;
+        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
+        hub.addUpdateListener(executor.progressListener());
         resources.add(executor);
-        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(hub),
-                executor, registry, Clock.systemUTC());
+        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
+                executor, ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC());
         operator.start();
         resources.add(operator::stop);
         resources.add(new FakeKubelet(client, NAMESPACE));

@@ -7,15 +7,20 @@ import dev.weightlift.operator.flow.BroadcastExecutor;
 import dev.weightlift.operator.flow.HubAgentDirectory;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.HubConfig;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +40,13 @@ public final class OperatorMain {
         new JvmThreadMetrics().bindTo(registry);
 
         AtomicBoolean stopping = new AtomicBoolean();
+        AtomicReference<AgentHub> hub = new AtomicReference<>();
+        BroadcastExecutor executor = new BroadcastExecutor(hub::get, BroadcastExecutor.Deadlines.defaults(), registry);
         WeightliftOperator.Leadership leadership = new WeightliftOperator.Leadership(
-                () -> LOG.info("leading"),
+                () -> {
+                    LOG.info("leading");
+                    startHub(config, registry, executor, hub);
+                },
                 () -> {
                     if (!stopping.get()) {
                         LOG.error("lost the lease {}: exiting so that no two replicas lead", OperatorConfig.LEASE_NAME);
@@ -44,17 +54,17 @@ public final class OperatorMain {
                     }
                 });
         KubernetesClient client = new KubernetesClientBuilder().build();
-        AgentHub hub = AgentHub.start(HubConfig.of(config), registry);
-        BroadcastExecutor executor = new BroadcastExecutor(hub, BroadcastExecutor.Deadlines.defaults(), registry);
-        Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub), executor, registry,
-                Clock.systemUTC(), leadership);
+        Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(hub::get), executor,
+                ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC(), leadership);
         OpsServer ops = new OpsServer(config.httpPort(), registry, () -> WeightliftOperator.readiness(operator));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);
             LOG.info("shutting down");
             operator.stop();
             executor.close();
-            hub.close();
+            if (hub.get() != null) {
+                hub.get().close();
+            }
             ops.close();
             client.close();
         }, "shutdown"));
@@ -62,7 +72,21 @@ public final class OperatorMain {
         if (!config.leaderElection()) {
             leadership.onStartLeading().run();
         }
-        LOG.info("started httpPort={} hub={} namespaces={} leaderElection={}", ops.port(), hub.endpoint(),
+        LOG.info("started httpPort={} namespaces={} leaderElection={}", ops.port(),
                 config.watchNamespaces().isEmpty() ? "all" : config.watchNamespaces(), config.leaderElection());
+    }
+
+    /** Only the leader binds the agent hub, so every agent registers with the replica that reconciles. */
+    private static void startHub(OperatorConfig config, MeterRegistry registry, BroadcastExecutor executor,
+            AtomicReference<AgentHub> hub) {
+        try {
+            AgentHub started = AgentHub.start(HubConfig.of(config), registry);
+            started.addUpdateListener(executor.progressListener());
+            hub.set(started);
+            LOG.info("agent hub bound endpoint={}", started.endpoint());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot bind the agent hub: exiting", e);
+            new Thread(() -> System.exit(1), "exit").start();
+        }
     }
 }

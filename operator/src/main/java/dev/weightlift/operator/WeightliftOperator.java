@@ -3,6 +3,7 @@ package dev.weightlift.operator;
 import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.operator.ops.OpsServer;
 import dev.weightlift.operator.ops.UpdateMetrics;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import dev.weightlift.operator.reconciler.weightupdate.AgentDirectory;
 import dev.weightlift.operator.reconciler.weightupdate.PodMarker;
 import dev.weightlift.operator.reconciler.weightupdate.UpdateExecutor;
@@ -35,8 +36,8 @@ public final class WeightliftOperator {
     }
 
     public static Operator create(KubernetesClient client, OperatorConfig config, AgentDirectory agents, UpdateExecutor executor,
-            MeterRegistry registry, Clock clock) {
-        return create(client, config, agents, executor, registry, clock, Leadership.NONE);
+            ScaleUpConfig scaleUp, MeterRegistry registry, Clock clock) {
+        return create(client, config, agents, executor, scaleUp, registry, clock, Leadership.NONE);
     }
 
     /**
@@ -51,7 +52,7 @@ public final class WeightliftOperator {
     }
 
     public static Operator create(KubernetesClient client, OperatorConfig config, AgentDirectory agents, UpdateExecutor executor,
-            MeterRegistry registry, Clock clock, Leadership leadership) {
+            ScaleUpConfig scaleUp, MeterRegistry registry, Clock clock, Leadership leadership) {
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client)
                     .withCloseClientOnStop(false)
@@ -70,7 +71,7 @@ public final class WeightliftOperator {
             }
         });
         UpdateMetrics metrics = new UpdateMetrics(registry);
-        WeightUpdateReconciler reconciler = new WeightUpdateReconciler(agents, executor, new PodMarker(client, clock),
+        WeightUpdateReconciler reconciler = new WeightUpdateReconciler(agents, executor, scaleUp, new PodMarker(client, clock),
                 new StatusWriter(client), new EventRecorder(client, clock, COMPONENT, Duration.ofMinutes(1), 10), metrics, clock);
         operator.register(reconciler, c -> {
             if (config.watchNamespaces().isEmpty()) {

@@ -4,6 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.weightlift.operator.config.OperatorConfig;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
+import dev.weightlift.operator.reconciler.weightupdate.AgentDirectory;
 import dev.weightlift.operator.reconciler.weightupdate.WaitingUpdateExecutor;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -15,7 +18,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -41,7 +43,8 @@ class LeaderElectionTest {
                 .always();
         OperatorConfig config = OperatorConfig.fromEnvironment(Map.of("POD_NAME", "weightlift-operator-0", "POD_NAMESPACE", "weightlift-system"));
         CountDownLatch leading = new CountDownLatch(1);
-        Operator operator = WeightliftOperator.create(client, config, node -> Optional.empty(), new WaitingUpdateExecutor(),
+        Operator operator = WeightliftOperator.create(client, config, AgentDirectory.EMPTY, new WaitingUpdateExecutor(),
+                ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE),
                 new SimpleMeterRegistry(), Clock.systemUTC(), new WeightliftOperator.Leadership(leading::countDown, () -> { }));
         operator.start();
         try {

@@ -5,7 +5,8 @@ import java.nio.file.Path;
 
 /**
  * {@code java -cp … dev.weightlift.protocol.CurveKeyTool DIR}: writes the four key files of
- * {@link CurveKeys} into DIR, from which the install makes the Secret.
+ * {@link CurveKeys} into DIR, for local runs or a Secret made by hand ({@code kubectl create secret generic
+ * --from-file=DIR}). In a cluster the chart's install hook runs the operator's {@code CurveKeySecretTool} instead.
  */
 public final class CurveKeyTool {
 

@@ -6,6 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.zeromq.ZMQ;
 
@@ -21,6 +25,9 @@ public final class CurveKeys {
     public static final String AGENT_PUBLIC = "agent.public";
     public static final String AGENT_SECRET = "agent.secret";
 
+    /** The four key names: files in the key directory, keys of the Secret mounted there. */
+    public static final List<String> NAMES = List.of(SERVER_PUBLIC, SERVER_SECRET, AGENT_PUBLIC, AGENT_SECRET);
+
     /** What the hub needs: its own keypair and the agents' public key, the only one it admits. */
     public record HubKeys(byte[] serverPublic, byte[] serverSecret, byte[] agentPublic) {
     }
@@ -32,15 +39,24 @@ public final class CurveKeys {
     private CurveKeys() {
     }
 
+    /** A fresh server keypair and agent keypair as Z85 text, by name, in the order of {@link #NAMES}. */
+    public static Map<String, String> generateZ85() {
+        ZMQ.Curve.KeyPair server = ZMQ.Curve.generateKeyPair();
+        ZMQ.Curve.KeyPair agent = ZMQ.Curve.generateKeyPair();
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put(SERVER_PUBLIC, server.publicKey);
+        keys.put(SERVER_SECRET, server.secretKey);
+        keys.put(AGENT_PUBLIC, agent.publicKey);
+        keys.put(AGENT_SECRET, agent.secretKey);
+        return Collections.unmodifiableMap(keys);
+    }
+
     /** Writes a fresh server keypair and agent keypair into {@code dir} (secret files readable by the owner only). */
     public static void generate(Path dir) throws IOException {
         Files.createDirectories(dir);
-        ZMQ.Curve.KeyPair server = ZMQ.Curve.generateKeyPair();
-        ZMQ.Curve.KeyPair agent = ZMQ.Curve.generateKeyPair();
-        write(dir.resolve(SERVER_PUBLIC), server.publicKey, false);
-        write(dir.resolve(SERVER_SECRET), server.secretKey, true);
-        write(dir.resolve(AGENT_PUBLIC), agent.publicKey, false);
-        write(dir.resolve(AGENT_SECRET), agent.secretKey, true);
+        for (Map.Entry<String, String> key : generateZ85().entrySet()) {
+            write(dir.resolve(key.getKey()), key.getValue(), isSecret(key.getKey()));
+        }
     }
 
     public static HubKeys loadHub(Path dir) throws IOException {
@@ -72,6 +88,10 @@ public final class CurveKeys {
             throw new IOException("CURVE key file " + path + " is not valid Z85");
         }
         return key;
+    }
+
+    private static boolean isSecret(String name) {
+        return name.equals(SERVER_SECRET) || name.equals(AGENT_SECRET);
     }
 
     private static void write(Path path, String z85, boolean secret) throws IOException {

@@ -51,8 +51,19 @@ public interface WorkerChannel extends AutoCloseable {
         finish(timeout);
     }
 
-    /** Tells the worker the update is abandoned (it must not report success); never blocks past a short deadline. */
-    void abort(String reason);
+    /**
+     * Tells the worker the update is abandoned (it must not report success); never blocks past a short
+     * deadline. Returns true when the worker confirmed that it dropped the shared buffer (the native protocol
+     * acknowledges an abort); false when the protocol does not confirm it or the worker did not answer, and
+     * the buffer may still be mapped by the worker until the engine's call has returned.
+     */
+    boolean abort(String reason);
+
+    /**
+     * Makes a pending or later {@link #awaitConnected} fail at once with {@code reason} (the engine's trigger
+     * failed, so its worker will not come); no effect once connected. Callable from any thread.
+     */
+    void cancelConnect(String reason);
 
     @Override
     void close();

@@ -78,11 +78,15 @@ public final class GpuUpdatePipeline {
                     result.staged());
             return result;
         } catch (EngineException | RuntimeException | PipelineException e) {
-            buffers.close();
             String message = "update " + update + " on GPU " + gpu.uuid() + " failed at " + run.step + ": "
                     + e.getMessage();
             cancellation.cancel(message);
-            channel.abort(message);
+            boolean released = channel.abort(message);
+            if (run.bufferOffered && !released && !cancellation.awaitEngineCall(options.abortGrace())) {
+                LOG.warn("engine call still running after the abort grace update={} gpu={} grace={}; freeing the"
+                        + " shared buffer", update, gpu.uuid(), options.abortGrace());
+            }
+            buffers.close();
             metrics.updateFinished(gpu.uuid(), false);
             LOG.warn("gpu update failed update={} gpu={}: {}", update, gpu.uuid(), e.getMessage());
             throw new PipelineException(message, e);
@@ -101,6 +105,7 @@ public final class GpuUpdatePipeline {
         private final boolean staged;
         private final long slot;
         private String step = "validation";
+        private boolean bufferOffered;
         private long bytes;
         private long connectNanos;
         private long setupNanos;
@@ -128,12 +133,14 @@ public final class GpuUpdatePipeline {
             step = "allocating the shared buffer";
             long setupStart = System.nanoTime();
             long releaseStart;
-            try (BufferCache.Lease lease = buffers.lease(slot, staged, options.retainBuffers());
-                    CopyStream h2d = gpu.newStream("h2d");
+            // Not closed on failure: the failure path frees the buffers once the worker has let go of them.
+            BufferCache.Lease lease = buffers.lease(slot, staged, options.retainBuffers());
+            try (CopyStream h2d = gpu.newStream("h2d");
                     CopyStream publish = gpu.newStream("publish")) {
                 SharedRegion shared = lease.shared();
                 MemoryRegion staging = lease.staging();
                 step = "sharing the buffer " + shared.handle();
+                bufferOffered = true;
                 channel.shareBuffer(shared.handle(), options.stepTimeout());
                 setupNanos = System.nanoTime() - setupStart;
                 metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
@@ -142,6 +149,7 @@ public final class GpuUpdatePipeline {
                 releaseStart = System.nanoTime();
                 channel.release(options.stepTimeout());
             }
+            lease.close();
             step = "finishing (engine post-load processing)";
             channel.finish(version, options.finishTimeout());
             finishNanos = System.nanoTime() - releaseStart;
@@ -203,6 +211,8 @@ public final class GpuUpdatePipeline {
                 if (!staged && g + 1 < n && owns(g + 1)) {
                     stagedEvent = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
                 }
+                // Every copy into slot g % 2 has completed here (the published event was awaited): the
+                // checkpoint-engine protocol sends no IPC event, so the message itself must mean "bytes ready".
                 step = "sending bucket " + g;
                 List<TensorEntry> tensors = bucket.tensorsAt(base);
                 if (bucket.crc32() != null) {

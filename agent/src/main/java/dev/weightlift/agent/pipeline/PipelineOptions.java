@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param stepTimeout    deadline of every other wait (a copy, a broadcast, an ack, release)
  * @param finishTimeout  deadline of the engine's post-load processing
  * @param retainBuffers  keep the shared and staging buffers for the next update (see {@link BufferCache})
+ * @param abortGrace     after an abort the worker did not confirm, how long the shared buffer stays mapped
+ *                       at most while the engine's call has not returned (the worker may still read it)
  */
 public record PipelineOptions(long slotBytes, boolean overlap, Staging staging, Duration connectTimeout,
-        Duration stepTimeout, Duration finishTimeout, boolean retainBuffers) {
+        Duration stepTimeout, Duration finishTimeout, boolean retainBuffers, Duration abortGrace) {
 
     /**
      * {@code ALWAYS}: a staging buffer on the GPU (3 bucket sizes of GPU memory), so H2D of the next bucket
@@ -33,6 +35,7 @@ public record PipelineOptions(long slotBytes, boolean overlap, Staging staging, 
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(stepTimeout, "stepTimeout");
         Objects.requireNonNull(finishTimeout, "finishTimeout");
+        Objects.requireNonNull(abortGrace, "abortGrace");
         if (slotBytes <= 0) {
             throw new IllegalArgumentException("slot size must be positive, got " + slotBytes);
         }
@@ -40,23 +43,28 @@ public record PipelineOptions(long slotBytes, boolean overlap, Staging staging, 
 
     public static PipelineOptions defaults(long slotBytes) {
         return new PipelineOptions(slotBytes, true, Staging.AUTO, Duration.ofSeconds(60), Duration.ofSeconds(120),
-                Duration.ofSeconds(600), false);
+                Duration.ofSeconds(600), false, Duration.ofSeconds(10));
     }
 
     public PipelineOptions withOverlap(boolean on) {
-        return new PipelineOptions(slotBytes, on, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers);
+        return new PipelineOptions(slotBytes, on, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers, abortGrace);
     }
 
     public PipelineOptions withStaging(Staging mode) {
-        return new PipelineOptions(slotBytes, overlap, mode, connectTimeout, stepTimeout, finishTimeout, retainBuffers);
+        return new PipelineOptions(slotBytes, overlap, mode, connectTimeout, stepTimeout, finishTimeout, retainBuffers, abortGrace);
     }
 
     public PipelineOptions withTimeouts(Duration connect, Duration step, Duration finish) {
-        return new PipelineOptions(slotBytes, overlap, staging, connect, step, finish, retainBuffers);
+        return new PipelineOptions(slotBytes, overlap, staging, connect, step, finish, retainBuffers, abortGrace);
     }
 
     public PipelineOptions withRetainedBuffers(boolean retain) {
-        return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retain);
+        return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retain, abortGrace);
+    }
+
+    public PipelineOptions withAbortGrace(Duration grace) {
+        return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers,
+                grace);
     }
 
     boolean usesStaging(int ranks) {

@@ -5,6 +5,7 @@ import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelTimeouts;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.engine.trigger.EngineHttp;
 import dev.weightlift.agent.engine.trigger.EngineTrigger;
 import dev.weightlift.agent.engine.trigger.TriggerRequest;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
@@ -182,20 +183,22 @@ final class NodeUpdate implements AutoCloseable {
     }
 
     private CompletableFuture<String> trigger(NodeWork.Instance instance, java.util.concurrent.Executor threads) {
-        EngineTrigger trigger = new VllmNativeTrigger(URI.create("http://" + instance.host() + ":" + instance.port() + "/"),
-                Duration.ofMillis(200));
+        EngineTrigger trigger = new VllmNativeTrigger(new EngineHttp("vllm " + instance.name(),
+                URI.create("http://" + instance.host() + ":" + instance.port() + "/"), Duration.ofMillis(200), EngineHttp.DEFAULT_RESPONSE_MARGIN),
+                instance.triggerPath() == null ? VllmNativeTrigger.DEFAULT_PATH : instance.triggerPath());
         return CompletableFuture.runAsync(() -> {
             try {
                 trigger.awaitReady(remaining());
             } catch (dev.weightlift.agent.engine.EngineException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
-        }, threads).thenCompose(ready -> trigger.start(new TriggerRequest(engines.endpoint(), id, remaining())))
+        }, threads).thenCompose(ready -> trigger.start(TriggerRequest.nativeProtocol(engines.endpoint(), id, version, remaining())))
                 .whenComplete((body, error) -> {
                     if (error != null) {
-                        cancellation.cancel("engine " + instance.name() + ": " + message(error));
+                        String reason = "engine " + instance.name() + ": " + message(error);
+                        cancellation.cancel(reason);
                         synchronized (channels) {
-                            channels.stream().filter(c -> instance.gpus().contains(c.gpuUuid())).forEach(ProgressChannel::close);
+                            channels.stream().filter(c -> instance.gpus().contains(c.gpuUuid())).forEach(c -> c.cancelConnect(reason));
                         }
                     }
                 });

@@ -78,8 +78,13 @@ final class ProgressChannel implements WorkerChannel {
     }
 
     @Override
-    public void abort(String reason) {
-        inner.abort(reason);
+    public void cancelConnect(String reason) {
+        inner.cancelConnect(reason);
+    }
+
+    @Override
+    public boolean abort(String reason) {
+        return inner.abort(reason);
     }
 
     @Override

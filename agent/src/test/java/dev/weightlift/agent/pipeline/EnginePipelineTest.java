@@ -10,10 +10,12 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.engine.nativeprotocol.NativeConnector;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import dev.weightlift.agent.store.HostStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,7 +96,7 @@ class EnginePipelineTest {
             PipelineOptions options) throws PipelineException {
         List<InstanceUpdate.GpuPart> parts = backend.gpus().stream()
                 .map(gpu -> new InstanceUpdate.GpuPart(gpu, null, buckets)).toList();
-        return new InstanceUpdate(server, nodePipeline).run("default/wu/" + version, version,
+        return new InstanceUpdate(new NativeConnector(server), nodePipeline).run("default/wu/" + version, version,
                 VllmNativeTrigger.at("127.0.0.1", engine.port()), parts, options, TIMEOUT);
     }
 
@@ -172,6 +174,24 @@ class EnginePipelineTest {
     }
 
     @Test
+    void aChecksumMismatchFailsTheUpdateForThatInstanceNamingBucketAndChecksums() throws Exception {
+        TestEngine engine = engine();
+        GeneratedCheckpoint checkpoint = checkpoint(engine, 12);
+        List<PipelineBucket> buckets = checkpoint.buckets(SLOT, true);
+        // The host copy changes after its checksum was taken: the engine must refuse what it received.
+        CopyRange corrupted = buckets.get(1).ranges().get(0);
+        ByteBuffer firstByte = corrupted.source().view(corrupted.sourceOffset(), 1);
+        firstByte.put(0, (byte) ~firstByte.get(0));
+        PipelineException e = assertThrows(PipelineException.class, () -> update(engine, "v1", buckets, options()));
+        assertMessage(e, "loading bucket 1", "bucket 1: checksum mismatch (crc32 0x",
+                String.format("agent sent %#010x", buckets.get(1).crc32()), "engine:");
+        for (String gpu : uuids()) {
+            assertTrue(bucketsLoaded(gpu) <= 1.0, "no bucket after the corrupted one on " + gpu);
+        }
+        assertTrue(engine.rpc("weight_checksums").get(0).path("version").isNull());
+    }
+
+    @Test
     void anEngineThatNeverConnectsFailsAfterTheConnectDeadline() throws Exception {
         TestEngine engine = engine("--never-connect");
         GeneratedCheckpoint checkpoint = checkpoint(engine, 8);
@@ -179,7 +199,7 @@ class EnginePipelineTest {
         List<InstanceUpdate.GpuPart> parts = backend.gpus().stream()
                 .map(gpu -> new InstanceUpdate.GpuPart(gpu, null, checkpoint.buckets(SLOT, false))).toList();
         long start = System.nanoTime();
-        PipelineException e = assertThrows(PipelineException.class, () -> new InstanceUpdate(server, nodePipeline)
+        PipelineException e = assertThrows(PipelineException.class, () -> new InstanceUpdate(new NativeConnector(server), nodePipeline)
                 .run("default/wu/v1", "v1", VllmNativeTrigger.at("127.0.0.1", engine.port()), parts, options,
                         Duration.ofSeconds(3)));
         assertMessage(e, "did not connect");

@@ -7,6 +7,7 @@ import dev.weightlift.agent.device.host.HostBackend;
 import dev.weightlift.agent.device.host.HostBackendConfig;
 import dev.weightlift.agent.engine.nativeprotocol.ChannelServerConfig;
 import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
+import dev.weightlift.agent.engine.nativeprotocol.NativeConnector;
 import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import dev.weightlift.agent.store.HostStore;
 import java.nio.file.Files;
@@ -18,18 +19,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CRC32;
 
 /**
  * Host-backend pipeline throughput, from the host store (a generated safetensors file loaded into pinned
  * memory) into a real engine process (Python, torch model on the CPU, one worker), next to the bound: one
  * memcpy of the same bytes between two warm host buffers, measured right before every update so that each
  * ratio pairs figures taken under the same load. Schedules: overlap on (retained buffers), with fresh
- * buffers, with a staging buffer, overlap off (checkpoint-engine's schedule), interleaved round by round.
+ * buffers, with a staging buffer, overlap off (checkpoint-engine's schedule), overlap on with verify Checksum
+ * (a CRC-32 per bucket that the engine checks before it loads), interleaved round by round.
  * Run by agent/bench/pipeline.sh; prints {@code ratio=R} (median paired ratio of "overlap on") last.
  *
  * <p>Arguments (all optional): {@code hidden vocab layers slotMiB rounds}.
  */
 public final class PipelineBenchmark {
+
+    private static final String CHECKSUMS = "overlap on, verify Checksum";
 
     private PipelineBenchmark() {
     }
@@ -53,6 +58,7 @@ public final class PipelineBenchmark {
                     GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
                             store, dir, "bench", 1)) {
                 List<PipelineBucket> buckets = checkpoint.buckets(slot, false);
+                List<PipelineBucket> verified = checkpoint.buckets(slot, true);
                 long bytes = buckets.stream().mapToLong(PipelineBucket::bytes).sum();
                 System.out.printf(Locale.ROOT, "checkpoint: %d tensors, %.1f MiB in %d buckets of at most %d MiB; %d rounds of every schedule after a warm-up round%n",
                         checkpoint.sha256().size(), bytes / 1048576.0, buckets.size(), slot >> 20, runs);
@@ -63,6 +69,7 @@ public final class PipelineBenchmark {
                 schedules.put("overlap on, fresh buffers", base.withRetainedBuffers(false));
                 schedules.put("overlap on, staging buffer", base.withStaging(PipelineOptions.Staging.ALWAYS));
                 schedules.put("overlap off (checkpoint-engine)", base.withOverlap(false));
+                schedules.put(CHECKSUMS, base);
                 Map<String, List<double[]>> measured = new LinkedHashMap<>();
                 // A node pipeline (and so a buffer cache) per schedule: interleaved schedules must not warm or
                 // free each other's buffers.
@@ -74,9 +81,10 @@ public final class PipelineBenchmark {
                             double bound = memcpy(checkpoint.region(), target);
                             double twoThreads = memcpyOnTwoThreads(checkpoint.region(), target);
                             String version = "r" + round + "-" + schedule.getKey().replaceAll("[^a-z]+", "-");
-                            InstanceUpdate update = new InstanceUpdate(server, pipelines.get(schedule.getKey()));
+                            InstanceUpdate update = new InstanceUpdate(new NativeConnector(server), pipelines.get(schedule.getKey()));
+                            List<PipelineBucket> sent = schedule.getKey().equals(CHECKSUMS) ? verified : buckets;
                             PipelineResult r = update.run("bench/" + version, version, trigger,
-                                    List.of(new InstanceUpdate.GpuPart(gpu, null, buckets)), schedule.getValue(),
+                                    List.of(new InstanceUpdate.GpuPart(gpu, null, sent)), schedule.getValue(),
                                     Duration.ofMinutes(5)).get(0);
                             System.out.printf(Locale.ROOT, "  %-32s round %d: %5.2f GB/s, bound %5.2f GB/s, ratio %.2f;"
                                     + " waits ms: setup %d, stage %d, publish %d, load %d, finish %d%s%n", schedule.getKey(),
@@ -85,7 +93,7 @@ public final class PipelineBenchmark {
                                     r.ackWait().toMillis(), r.finish().toMillis(), round == 0 ? " (warm-up)" : "");
                             if (round > 0) {
                                 measured.computeIfAbsent(schedule.getKey(), k -> new ArrayList<>())
-                                        .add(new double[] {r.bytesPerSecond(), bound, twoThreads});
+                                        .add(new double[] {r.bytesPerSecond(), bound, twoThreads, r.ackWait().toMillis()});
                             }
                         }
                     }
@@ -105,12 +113,38 @@ public final class PipelineBenchmark {
                         + " a pipeline that copies every byte twice (H2D, then the engine's load) is capped at half"
                         + " of that, %.2f of the bound%n", median(all.stream().mapToDouble(x -> x[2]).toArray()) / 1e9,
                         median(all.stream().mapToDouble(x -> x[2] / 2 / x[1]).toArray()));
+                List<double[]> plain = measured.get("overlap on");
+                List<double[]> checked = measured.get(CHECKSUMS);
+                double[] perRound = new double[plain.size()];
+                for (int i = 0; i < perRound.length; i++) {
+                    perRound[i] = checked.get(i)[0] / plain.get(i)[0];
+                }
+                System.out.printf(Locale.ROOT, "checksum cost: throughput with verify Checksum / without, same round:"
+                        + " median %.2f; time waiting for the engine's loads: median %.0f ms with, %.0f ms without;"
+                        + " the agent's CRC-32 of the same bytes (java.util.zip.CRC32, one thread, not part of the"
+                        + " update: the crc travels with the bucket) runs at median %.2f GB/s%n", median(perRound),
+                        median(checked.stream().mapToDouble(x -> x[3]).toArray()),
+                        median(plain.stream().mapToDouble(x -> x[3]).toArray()), crc32(checkpoint.region(), runs) / 1e9);
                 double ratio = median(measured.get("overlap on").stream().mapToDouble(x -> x[0] / x[1]).toArray());
                 System.out.printf(Locale.ROOT, "overlap on reaches %.2f of the two-copy cap (median of paired ratios)%n",
                         median(measured.get("overlap on").stream().mapToDouble(x -> x[0] / (x[2] / 2)).toArray()));
                 System.out.printf(Locale.ROOT, "ratio=%.2f%n", ratio);
             }
         }
+    }
+
+    /** The median over {@code runs} of one CRC-32 over the whole checkpoint, in bytes per second. */
+    private static double crc32(MemoryRegion source, int runs) {
+        double[] rates = new double[Math.max(1, runs)];
+        for (int i = 0; i < rates.length; i++) {
+            CRC32 crc = new CRC32();
+            long start = System.nanoTime();
+            for (long offset = 0; offset < source.size(); offset += 1 << 30) {
+                crc.update(source.view(offset, (int) Math.min(1 << 30, source.size() - offset)));
+            }
+            rates[i] = source.size() / ((System.nanoTime() - start) / 1e9);
+        }
+        return median(rates);
     }
 
     /** One memcpy of the whole checkpoint between two warm buffers, in bytes per second. */

@@ -4,6 +4,7 @@ import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.operator.hub.AgentHub;
 import dev.weightlift.operator.hub.UpdateListener;
 import dev.weightlift.operator.reconciler.weightupdate.ExecutionListener;
+import dev.weightlift.operator.reconciler.weightupdate.ExecutionResult;
 import dev.weightlift.operator.reconciler.weightupdate.Target;
 import dev.weightlift.operator.reconciler.weightupdate.UpdateExecutor;
 import dev.weightlift.protocol.UpdateProgress;
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The data plane behind the reconciler: every update runs as a {@link BroadcastRun} on its own thread,
@@ -30,7 +32,7 @@ public final class BroadcastExecutor implements UpdateExecutor, AutoCloseable {
         }
     }
 
-    private final AgentHub hub;
+    private final Supplier<AgentHub> hub;
     private final Deadlines deadlines;
     private final FlowMetrics metrics;
     private final EngineLeases leases = new EngineLeases();
@@ -42,11 +44,19 @@ public final class BroadcastExecutor implements UpdateExecutor, AutoCloseable {
         return t;
     });
 
-    public BroadcastExecutor(AgentHub hub, Deadlines deadlines, MeterRegistry registry) {
+    /**
+     * {@code hub}: the hub while this replica leads, null otherwise (only the leader binds it); register
+     * {@link #progressListener()} on every hub it returns.
+     */
+    public BroadcastExecutor(Supplier<AgentHub> hub, Deadlines deadlines, MeterRegistry registry) {
         this.hub = hub;
         this.deadlines = deadlines;
         this.metrics = new FlowMetrics(registry);
-        hub.addUpdateListener(new UpdateListener() {
+    }
+
+    /** Routes agents' progress reports to the run of their update. */
+    public UpdateListener progressListener() {
+        return new UpdateListener() {
             @Override
             public void onProgress(String node, String requestId, UpdateProgress progress) {
                 BroadcastRun run = runs.get(progress.updateId());
@@ -54,12 +64,17 @@ public final class BroadcastExecutor implements UpdateExecutor, AutoCloseable {
                     run.agentProgress(node, progress);
                 }
             }
-        });
+        };
     }
 
     @Override
     public Execution start(WeightUpdate update, List<Target> targets, ExecutionListener listener) {
-        BroadcastRun run = new BroadcastRun(update, targets, listener, hub, leases, deadlines, metrics);
+        AgentHub current = hub.get();
+        if (current == null) {
+            listener.finished(ExecutionResult.failed("NotLeading", "this operator replica does not lead, so it has no agent hub", Map.of()));
+            return reason -> { };
+        }
+        BroadcastRun run = new BroadcastRun(update, targets, listener, current, leases, deadlines, metrics);
         BroadcastRun previous = runs.put(run.id(), run);
         if (previous != null) {
             previous.cancel("restarted");

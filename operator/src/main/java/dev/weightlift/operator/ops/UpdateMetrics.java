@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Weightlift's own meters, beside JOSDK's: {@code weightlift_updates_total{phase}} (updates entering each
  * phase), {@code weightlift_update_duration_seconds{outcome}} (start to end of finished updates),
  * {@code weightlift_bytes_moved_total}, and per update {@code weightlift_update_progress_percent{namespace,name}},
- * removed when the update goes.
+ * removed when the update goes; {@code weightlift_scaleup_duration_seconds{outcome,source}} (scale-ups of pods
+ * that joined later, by outcome and by where the bytes came from: {@code p2p} or {@code checkpoint}).
  */
 public final class UpdateMetrics {
 
@@ -36,6 +37,12 @@ public final class UpdateMetrics {
     public void finished(Phase outcome, Duration duration) {
         Timer.builder("weightlift.update.duration").description("Wall time of finished updates, from start to end")
                 .tag("outcome", outcome.name()).register(registry).record(duration);
+    }
+
+    public void scaleUpFinished(boolean succeeded, boolean fromSource, Duration duration) {
+        Timer.builder("weightlift.scaleup.duration").description("Wall time of finished scale-ups of pods that joined later")
+                .tag("outcome", succeeded ? "Succeeded" : "Failed").tag("source", fromSource ? "checkpoint" : "p2p")
+                .register(registry).record(duration);
     }
 
     public void bytesMoved(long bytes) {

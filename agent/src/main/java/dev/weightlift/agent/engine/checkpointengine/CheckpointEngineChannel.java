@@ -33,6 +33,7 @@ public final class CheckpointEngineChannel implements WorkerChannel {
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration ABORT_SEND_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration LAST_ANSWER_GRACE = Duration.ofMillis(200);
+    private static final Duration CONNECT_POLL = Duration.ofMillis(100);
 
     private final ZContext context;
     private final ZMQ.Socket socket;
@@ -46,6 +47,7 @@ public final class CheckpointEngineChannel implements WorkerChannel {
     private String pendingStep;
     private int bucketsSent;
     private boolean ended;
+    private volatile String connectCancelled;
 
     private CheckpointEngineChannel(ZContext context, ZMQ.Socket socket, ZMQ.Socket monitor, String address,
             String gpuUuid, int deviceIndex) {
@@ -103,7 +105,11 @@ public final class CheckpointEngineChannel implements WorkerChannel {
             if (left <= 0) {
                 throw failure("did not connect to " + address + " within " + timeout.toMillis() + " ms");
             }
-            monitor.setReceiveTimeOut((int) Math.min(left, Integer.MAX_VALUE));
+            String cancelled = connectCancelled;
+            if (cancelled != null) {
+                throw failure("will not connect to " + address + ": " + cancelled);
+            }
+            monitor.setReceiveTimeOut((int) Math.min(left, CONNECT_POLL.toMillis()));
             ZMQ.Event event = ZMQ.Event.recv(monitor);
             if (event != null) {
                 count(event);
@@ -158,15 +164,22 @@ public final class CheckpointEngineChannel implements WorkerChannel {
         log.info("checkpoint-engine worker finished gpu={}", gpuUuid);
     }
 
+    /** Sends the exception; never confirmed (the worker raises without answering): returns false. */
     @Override
-    public void abort(String reason) {
+    public boolean abort(String reason) {
         if (ended) {
-            return;
+            return false;
         }
         ended = true;
         socket.setSendTimeOut((int) ABORT_SEND_TIMEOUT.toMillis());
         boolean sent = socket.send(CheckpointEngineMessages.runtimeError("weightlift aborted the update: " + reason));
         log.warn("checkpoint-engine update aborted gpu={} delivered={} reason={}", gpuUuid, sent, reason);
+        return false;
+    }
+
+    @Override
+    public void cancelConnect(String reason) {
+        connectCancelled = reason;
     }
 
     @Override

@@ -130,19 +130,27 @@ public final class NativeWorkerChannel implements WorkerChannel {
     }
 
     @Override
-    public void abort(String reason) {
+    public boolean abort(String reason) {
         FrameConnection connection = attached();
         if (connection == null || !connection.isOpen()) {
-            return;
+            return false;
         }
         Instant deadline = Instant.now().plus(timeouts.abort());
+        boolean acknowledged;
         try {
             connection.write(Messages.abort(reason), deadline);
-            connection.read(deadline);
-        } catch (IOException ignored) {
+            acknowledged = "ack".equals(connection.read(deadline).type());
+        } catch (IOException e) {
             // best effort: the worker may already be gone, and the connection is closed below either way
+            acknowledged = false;
         }
         connection.close();
+        return acknowledged;
+    }
+
+    @Override
+    public void cancelConnect(String reason) {
+        connected.completeExceptionally(new IllegalStateException(reason));
     }
 
     @Override
@@ -166,7 +174,8 @@ public final class NativeWorkerChannel implements WorkerChannel {
             throw new EngineException("engine worker on GPU " + gpuUuid + " did not connect for update " + update
                     + " within " + timeout.toSeconds() + " s");
         } catch (ExecutionException e) {
-            throw new EngineException("channel to the engine worker on GPU " + gpuUuid + " was closed before it connected");
+            throw new EngineException("engine worker on GPU " + gpuUuid + " will not connect for update " + update + ": "
+                    + e.getCause().getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EngineException("interrupted waiting for the engine worker on GPU " + gpuUuid);

@@ -1,6 +1,7 @@
 package dev.weightlift.agent.engine.checkpointengine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -86,7 +89,7 @@ class CheckpointEngineChannelTest {
                     e.getMessage());
             assertTrue(e.getMessage().contains("Traceback (most recent call last)"), e.getMessage());
 
-            channel.abort("worker " + GPU + " failed bucket 1");
+            assertFalse(channel.abort("worker " + GPU + " failed bucket 1"), "the protocol never confirms an abort");
             assertNotEquals(0, Python.await(worker, STEP));
         }
         assertTrue(Python.read(dir.resolve("worker.out"))
@@ -105,6 +108,24 @@ class CheckpointEngineChannelTest {
             assertNotEquals(0, Python.await(worker, STEP), "the worker raises instead of waiting forever");
         }
         assertEquals("open_failed", events().get(0).get("kind").asText());
+    }
+
+    @Test
+    void aCancelledConnectFailsAtOnceWithTheReason() throws Exception {
+        try (CheckpointEngineChannel channel = CheckpointEngineChannel.bind(context, "127.0.0.1", GPU, 0)) {
+            CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                try {
+                    channel.awaitConnected(Duration.ofSeconds(60));
+                } catch (EngineException e) {
+                    throw new CompletionException(e);
+                }
+            });
+            channel.cancelConnect("the engine's call failed: HTTP 400");
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> waiting.get(5, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("will not connect to " + channel.address()
+                    + ": the engine's call failed: HTTP 400"), e.getCause().getMessage());
+        }
     }
 
     @Test

@@ -11,11 +11,19 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.weightlift.agent.device.ShareHandle;
 import dev.weightlift.agent.engine.EngineException;
+import dev.weightlift.agent.engine.EngineProtocol;
+import dev.weightlift.agent.engine.EngineType;
 import dev.weightlift.agent.engine.TensorEntry;
+import dev.weightlift.agent.engine.trigger.EngineHttp;
+import dev.weightlift.agent.engine.trigger.EngineTrigger;
+import dev.weightlift.agent.engine.trigger.EngineTriggers;
+import dev.weightlift.agent.engine.trigger.SglangIpcTrigger;
+import dev.weightlift.agent.engine.trigger.TriggerRequest;
+import dev.weightlift.agent.engine.trigger.VllmCheckpointEngineTrigger;
+import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +41,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.zeromq.ZContext;
 
-/** The HTTP triggers against a stand-in engine API server (the JDK's HTTP server), and the whole SGLang flow. */
+/**
+ * The checkpoint-engine protocol's triggers, as {@link EngineTriggers} makes them from the CR's fields, against a
+ * stand-in engine API server (the JDK's HTTP server), and the whole SGLang flow.
+ */
 class CheckpointEngineTriggerTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,7 +54,6 @@ class CheckpointEngineTriggerTest {
     @TempDir
     Path dir;
 
-    private final HttpClient client = HttpClient.newHttpClient();
     private final AtomicReference<JsonNode> received = new AtomicReference<>();
     private HttpServer server;
     private URI engine;
@@ -64,8 +74,8 @@ class CheckpointEngineTriggerTest {
     @Test
     void sglangGetsTheHandlesFlushCacheAndVersionAndItsSuccessCompletesTheFuture() throws Exception {
         answer("/update_weights_from_ipc", 200, "{\"success\": true, \"message\": \"Succeeded to update model weights.\"}");
-        new SglangIpcTrigger(client, engine).start(Map.of(GPU, "tcp://10.0.0.7:41000"), "step-42", STEP)
-                .get(20, TimeUnit.SECONDS);
+        assertEquals("Succeeded to update model weights.",
+                sglang().start(request(Map.of(GPU, "tcp://10.0.0.7:41000"), "step-42", STEP)).get(20, TimeUnit.SECONDS));
         assertEquals(JSON.readTree("{\"zmq_handles\": {\"" + GPU + "\": \"tcp://10.0.0.7:41000\"},"
                 + " \"flush_cache\": true, \"weight_version\": \"step-42\"}"), received.get());
     }
@@ -74,7 +84,7 @@ class CheckpointEngineTriggerTest {
     void sglangsFailureAnswerBecomesAnExceptionWithItsMessage() {
         answer("/update_weights_from_ipc", 400,
                 "{\"success\": false, \"message\": \"Failed to update weights: Some workers failed\"}");
-        EngineException e = failure(new SglangIpcTrigger(client, engine).start(Map.of(GPU, "tcp://x:1"), null, STEP));
+        EngineException e = failure(sglang().start(request(Map.of(GPU, "tcp://x:1"), null, STEP)));
         assertTrue(e.getMessage().contains("HTTP 400") && e.getMessage().contains("Some workers failed"),
                 e.getMessage());
     }
@@ -82,8 +92,7 @@ class CheckpointEngineTriggerTest {
     @Test
     void vllmGetsCheckpointEnginesCollectiveRpcBody() throws Exception {
         answer("/collective_rpc", 200, "{\"results\": [null, null]}");
-        new VllmCollectiveRpcTrigger(client, engine)
-                .start(Map.of(GPU, "tcp://10.0.0.7:41000"), "v1", Duration.ofSeconds(300)).get(20, TimeUnit.SECONDS);
+        vllm().start(request(Map.of(GPU, "tcp://10.0.0.7:41000"), "v1", Duration.ofSeconds(300))).get(20, TimeUnit.SECONDS);
         assertEquals(JSON.readTree("{\"method\": \"update_weights_from_ipc\", \"args\": [{\"" + GPU
                 + "\": \"tcp://10.0.0.7:41000\"}], \"timeout\": 300.0}"), received.get());
     }
@@ -91,8 +100,7 @@ class CheckpointEngineTriggerTest {
     @Test
     void vllmsErrorStatusFailsTheFuture() {
         answer("/collective_rpc", 500, "{\"error\": \"RuntimeError: Some workers failed to update weights\"}");
-        EngineException e = failure(new VllmCollectiveRpcTrigger(client, engine).start(Map.of(GPU, "tcp://x:1"), "v",
-                STEP));
+        EngineException e = failure(vllm().start(request(Map.of(GPU, "tcp://x:1"), "v", STEP)));
         assertTrue(e.getMessage().contains("HTTP 500") && e.getMessage().contains("Some workers failed"),
                 e.getMessage());
     }
@@ -107,16 +115,32 @@ class CheckpointEngineTriggerTest {
             }
             exchange.close();
         });
-        EngineException e = failure(new VllmCollectiveRpcTrigger(client, engine)
-                .start(Map.of(GPU, "tcp://x:1"), "v", Duration.ofMillis(300)));
+        EngineException e = failure(vllm().start(request(Map.of(GPU, "tcp://x:1"), "v", Duration.ofMillis(300))));
         assertTrue(e.getMessage().contains("POST " + engine + "/collective_rpc failed"), e.getMessage());
+    }
+
+    @Test
+    void theFactoryPicksTheTriggerByTypeAndProtocolAndHonoursTheTriggerPath() throws Exception {
+        assertInstanceOf(VllmNativeTrigger.class, EngineTriggers.create(EngineType.VLLM, EngineProtocol.NATIVE, http("vLLM"), null));
+        assertInstanceOf(VllmCheckpointEngineTrigger.class, vllm());
+        assertInstanceOf(SglangIpcTrigger.class, sglang());
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> EngineTriggers.create(EngineType.fromCr("sglang"), EngineProtocol.fromCr("native"), "127.0.0.1", 1, null));
+        assertTrue(refused.getMessage().contains("set engine.protocol to checkpoint-engine"), refused.getMessage());
+        answer("/v1/load", 200, "{\"success\": true, \"message\": \"ok\"}");
+        EngineTrigger custom = EngineTriggers.create(EngineType.SGLANG, EngineProtocol.CHECKPOINT_ENGINE, http("SGLang"),
+                "/v1/load");
+        custom.start(request(Map.of(GPU, "tcp://10.0.0.7:1", "GPU-b", "tcp://10.0.0.8:2"), "v", STEP))
+                .get(20, TimeUnit.SECONDS);
+        assertEquals(JSON.readTree("{\"" + GPU + "\": \"tcp://10.0.0.7:1\", \"GPU-b\": \"tcp://10.0.0.8:2\"}"),
+                received.get().get("zmq_handles"));
     }
 
     @Test
     void readinessWaitsForTheFirst200() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         server.createContext("/ping", exchange -> respond(exchange, calls.incrementAndGet() < 3 ? 503 : 200, ""));
-        new SglangIpcTrigger(client, engine).awaitReady(STEP);
+        sglang().awaitReady(STEP);
         assertEquals(3, calls.get());
     }
 
@@ -124,9 +148,9 @@ class CheckpointEngineTriggerTest {
     void anEngineNeverReadyFailsNamingItsAddress() {
         answer("/health", 503, "");
         EngineException e = assertThrows(EngineException.class,
-                () -> new VllmCollectiveRpcTrigger(client, engine).awaitReady(Duration.ofMillis(500)));
-        assertTrue(e.getMessage().contains(engine + "/health not ready") && e.getMessage().contains("status 503"),
-                e.getMessage());
+                () -> vllm().awaitReady(Duration.ofMillis(500)));
+        assertTrue(e.getMessage().contains("not ready") && e.getMessage().contains("GET " + engine + "/health")
+                && e.getMessage().contains("HTTP 503"), e.getMessage());
     }
 
     @Test
@@ -134,8 +158,7 @@ class CheckpointEngineTriggerTest {
         server.createContext("/update_weights_from_ipc", this::sglangServingWorkers);
         try (ZContext context = new ZContext();
                 CheckpointEngineChannel channel = CheckpointEngineChannel.bind(context, "127.0.0.1", GPU, 0)) {
-            CompletableFuture<Void> engineAnswer = new SglangIpcTrigger(client, engine)
-                    .start(Map.of(GPU, channel.address()), "step-7", STEP);
+            CompletableFuture<String> engineAnswer = sglang().start(request(Map.of(GPU, channel.address()), "step-7", STEP));
             channel.awaitConnected(STEP);
             channel.shareBuffer(ShareHandle.cudaIpc(GPU, 1 << 20, new byte[64]), STEP);
             for (int b = 0; b < 4; b++) {
@@ -164,6 +187,22 @@ class CheckpointEngineTriggerTest {
         }
     }
 
+    private EngineHttp http(String name) {
+        return new EngineHttp(name, engine, Duration.ofMillis(20), Duration.ZERO);
+    }
+
+    private EngineTrigger sglang() {
+        return EngineTriggers.create(EngineType.SGLANG, EngineProtocol.CHECKPOINT_ENGINE, http("SGLang"), null);
+    }
+
+    private EngineTrigger vllm() {
+        return EngineTriggers.create(EngineType.VLLM, EngineProtocol.CHECKPOINT_ENGINE, http("vLLM"), null);
+    }
+
+    private static TriggerRequest request(Map<String, String> workers, String version, Duration timeout) {
+        return TriggerRequest.checkpointEngine(workers, "ns/wu/1", version, timeout);
+    }
+
     private void answer(String path, int status, String body) {
         server.createContext(path, exchange -> {
             byte[] request = exchange.getRequestBody().readAllBytes();
@@ -184,7 +223,7 @@ class CheckpointEngineTriggerTest {
         exchange.close();
     }
 
-    private static EngineException failure(CompletableFuture<Void> future) {
+    private static EngineException failure(CompletableFuture<String> future) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(20, TimeUnit.SECONDS));
         return assertInstanceOf(EngineException.class, e.getCause());
     }

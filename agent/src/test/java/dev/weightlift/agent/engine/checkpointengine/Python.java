@@ -11,14 +11,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Debian's python3 running the test scripts under {@code checkpointengine/}, optionally with the stub torch. */
-final class Python {
+public final class Python {
 
     static final String INTERPRETER = System.getProperty("weightlift.python", "/usr/bin/python3");
 
     private Python() {
     }
 
-    static Path resource(String name) {
+    public static Path resource(String name) {
         try {
             return Path.of(Python.class.getResource("/checkpointengine/" + name).toURI());
         } catch (URISyntaxException e) {
@@ -27,7 +27,7 @@ final class Python {
     }
 
     /** Starts {@code script args...}; with {@code stubTorch} the stub package shadows the installed torch. */
-    static Process start(boolean stubTorch, Path output, String script, String... args) throws IOException {
+    public static Process start(boolean stubTorch, Path output, String script, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(INTERPRETER);
         command.add(resource(script).toString());
@@ -42,7 +42,7 @@ final class Python {
     }
 
     /** Waits for the process; returns its exit code, killing it when the deadline passes. */
-    static int await(Process process, Duration timeout) throws InterruptedException {
+    public static int await(Process process, Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly().waitFor();
             throw new AssertionError("python did not exit within " + timeout);
@@ -50,7 +50,7 @@ final class Python {
         return process.exitValue();
     }
 
-    static String read(Path file) throws IOException {
+    public static String read(Path file) throws IOException {
         return Files.readString(file, StandardCharsets.UTF_8);
     }
 }

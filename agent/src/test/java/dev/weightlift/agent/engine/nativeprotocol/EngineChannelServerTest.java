@@ -181,6 +181,17 @@ class EngineChannelServerTest {
     }
 
     @Test
+    void aCancelledConnectFailsAtOnceWithTheReason() {
+        try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults())) {
+            channel.cancelConnect("the engine's call failed: HTTP 500");
+            long start = System.nanoTime();
+            assertMessage(assertThrows(EngineException.class, () -> channel.awaitConnected(Duration.ofSeconds(60))),
+                    "will not connect for update u1", "the engine's call failed: HTTP 500");
+            assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos());
+        }
+    }
+
+    @Test
     void workerThatNeverConnectsTimesOut() {
         try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults())) {
             assertMessage(assertThrows(EngineException.class, () -> channel.awaitConnected(Duration.ofMillis(200))),

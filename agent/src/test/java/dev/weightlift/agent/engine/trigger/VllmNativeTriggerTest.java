@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 /** The vLLM trigger against a real HTTP server that answers like vLLM, or fails like a sick one. */
 class VllmNativeTriggerTest {
 
-    private static final TriggerRequest REQUEST = new TriggerRequest("unix:///run/weightlift/weightlift.sock", "ns/wu/1",
-            Duration.ofSeconds(2));
+    private static final TriggerRequest REQUEST = TriggerRequest.nativeProtocol("unix:///run/weightlift/weightlift.sock",
+            "ns/wu/1", "v1", Duration.ofSeconds(2));
 
     private HttpServer http;
     private final CountDownLatch release = new CountDownLatch(1);
@@ -58,8 +58,8 @@ class VllmNativeTriggerTest {
         });
         http.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         http.start();
-        return new VllmNativeTrigger(URI.create("http://127.0.0.1:" + http.getAddress().getPort()),
-                Duration.ofMillis(20));
+        return new VllmNativeTrigger(new EngineHttp("vLLM", URI.create("http://127.0.0.1:" + http.getAddress().getPort()),
+                Duration.ofMillis(20), EngineHttp.DEFAULT_RESPONSE_MARGIN), VllmNativeTrigger.DEFAULT_PATH);
     }
 
     private static void reply(HttpExchange ex, int status, String body) throws IOException {
@@ -93,6 +93,14 @@ class VllmNativeTriggerTest {
     }
 
     @Test
+    void aRequestWithoutTheNativeEndpointIsRefused() throws Exception {
+        VllmNativeTrigger trigger = serve(0, 200, "{}", new AtomicReference<>());
+        TriggerRequest checkpointEngine = TriggerRequest.checkpointEngine(java.util.Map.of("GPU-1", "tcp://h:1"), "u", "v",
+                Duration.ofSeconds(1));
+        assertThrows(IllegalArgumentException.class, () -> trigger.start(checkpointEngine));
+    }
+
+    @Test
     void anEngineThatStaysUnhealthyIsReportedWithItsLastAnswer() throws Exception {
         VllmNativeTrigger trigger = serve(Integer.MAX_VALUE, 200, "", new AtomicReference<>());
         EngineException e = assertThrows(EngineException.class, () -> trigger.awaitReady(Duration.ofMillis(300)));
@@ -122,20 +130,22 @@ class VllmNativeTriggerTest {
     @Test
     void aSlowEngineMissesTheDeadline() throws Exception {
         serve(0, 0, "{}", new AtomicReference<>());
-        TriggerRequest quick = new TriggerRequest(REQUEST.endpoint(), REQUEST.update(), Duration.ofMillis(100));
-        VllmNativeTrigger hurried = new VllmNativeTrigger(
-                URI.create("http://127.0.0.1:" + http.getAddress().getPort()), Duration.ofMillis(20), Duration.ofMillis(100));
+        TriggerRequest quick = TriggerRequest.nativeProtocol(REQUEST.endpoint(), REQUEST.update(), "v1", Duration.ofMillis(100));
+        VllmNativeTrigger hurried = new VllmNativeTrigger(new EngineHttp("vLLM",
+                URI.create("http://127.0.0.1:" + http.getAddress().getPort()), Duration.ofMillis(20), Duration.ofMillis(100)),
+                VllmNativeTrigger.DEFAULT_PATH);
         String message = failure(hurried.start(quick)).getMessage();
         assertTrue(message.contains("no answer before the deadline"), message);
     }
 
     @Test
     void errorBodiesAreShortenedToTheirTail() {
-        assertEquals("boom", VllmNativeTrigger.errorText("{\"detail\": \"boom\"}"));
-        assertEquals("plain text", VllmNativeTrigger.errorText("plain text\n"));
-        assertEquals("(empty body)", VllmNativeTrigger.errorText(""));
+        assertEquals("boom", EngineHttp.errorText("{\"detail\": \"boom\"}"));
+        assertEquals("plain text", EngineHttp.errorText("plain text\n"));
+        assertEquals("(empty body)", EngineHttp.errorText(""));
+        assertEquals("Some workers failed", EngineHttp.errorText("{\"success\": false, \"message\": \"Some workers failed\"}"));
         String longText = "x".repeat(10_000) + "END";
-        assertTrue(VllmNativeTrigger.errorText(longText).endsWith("END"));
-        assertTrue(VllmNativeTrigger.errorText(longText).length() < 5000);
+        assertTrue(EngineHttp.errorText(longText).endsWith("END"));
+        assertTrue(EngineHttp.errorText(longText).length() < 5000);
     }
 }

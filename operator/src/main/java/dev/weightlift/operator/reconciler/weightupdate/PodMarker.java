@@ -34,10 +34,16 @@ public final class PodMarker {
         this.clock = clock;
     }
 
+    /** The pod of {@code target} as the API server has it now, or null when it is gone or was replaced (other UID). */
+    public Pod current(Target target) {
+        Pod pod = client.pods().inNamespace(target.namespace()).withName(target.pod()).get();
+        return pod == null || (target.uid() != null && !target.uid().equals(pod.getMetadata().getUid())) ? null : pod;
+    }
+
     /** Marks {@code target} as holding {@code version}; false when the pod is gone or was replaced (other UID). */
     public boolean markHolding(Target target, String version) {
-        Pod pod = client.pods().inNamespace(target.namespace()).withName(target.pod()).get();
-        if (pod == null || (target.uid() != null && !target.uid().equals(pod.getMetadata().getUid()))) {
+        Pod pod = current(target);
+        if (pod == null) {
             return false;
         }
         Map<String, String> annotations = pod.getMetadata().getAnnotations();

@@ -55,12 +55,9 @@ public final class TargetResolver {
                 results.add(podResult(pod, List.of(), PodResult.State.Pending, "no agent on node " + node));
                 continue;
             }
-            List<String> gpus = agent.get().gpusOf(namespace, name);
-            if (gpus.isEmpty()) {
-                gpus = annotatedGpus(pod);
-            }
-            targets.add(new Target(namespace, name, pod.getMetadata().getUid(), node, pod.getStatus().getPodIP(), gpus));
-            results.add(podResult(pod, gpus, PodResult.State.Pending, null));
+            Target target = target(namespace, pod, agent.get());
+            targets.add(target);
+            results.add(podResult(pod, target.gpus(), PodResult.State.Pending, null));
         }
         if (!podsByMissingNode.isEmpty()) {
             List<String> parts = new ArrayList<>();
@@ -73,6 +70,14 @@ public final class TargetResolver {
                 targets.size() + " of " + pods.size() + " pods matching " + selector + " take part");
     }
 
+    /** The target a running pod makes, served by {@code agent} (the agent of the pod's node). */
+    public static Target target(String namespace, Pod pod, AgentInfo agent) {
+        String name = pod.getMetadata().getName();
+        List<String> gpus = agent.gpusOf(namespace, name);
+        return new Target(namespace, name, pod.getMetadata().getUid(), pod.getSpec().getNodeName(), pod.getStatus().getPodIP(),
+                gpus.isEmpty() ? annotatedGpus(pod) : gpus);
+    }
+
     /** The GPUs the pod names in {@link WeightUpdate#GPUS_ANNOTATION}, or none. */
     static List<String> annotatedGpus(Pod pod) {
         Map<String, String> annotations = pod.getMetadata().getAnnotations();
@@ -83,14 +88,16 @@ public final class TargetResolver {
         return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
-    static boolean canTakeUpdate(Pod pod) {
+    /** Running on a node with all containers ready and not terminating. */
+    public static boolean canTakeUpdate(Pod pod) {
         return pod.getMetadata().getDeletionTimestamp() == null
                 && pod.getSpec() != null && pod.getSpec().getNodeName() != null
                 && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())
                 && hasTrueCondition(pod, "ContainersReady");
     }
 
-    private static String describe(Pod pod) {
+    /** Where a pod stands, e.g. {@code Pending}, {@code terminating}, {@code Running, containers not ready}. */
+    public static String describe(Pod pod) {
         if (pod.getMetadata().getDeletionTimestamp() != null) {
             return "terminating";
         }

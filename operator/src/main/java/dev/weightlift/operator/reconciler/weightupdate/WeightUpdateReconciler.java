@@ -5,6 +5,8 @@ import dev.weightlift.api.v1alpha1.PodResult;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.api.v1alpha1.WeightUpdateStatus;
 import dev.weightlift.operator.ops.UpdateMetrics;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUps;
 import dev.weightlift.operator.reconciler.weightupdate.Observation.Verdict;
 import dev.weightlift.operator.status.ConditionFactory;
 import dev.weightlift.operator.status.EventRecorder;
@@ -42,7 +44,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Transient API failures are thrown (JOSDK retries with back-off); known failures become conditions and a
  * Warning Event. A non-terminal update is looked at again after {@link #RESCHEDULE} as a failsafe; a paused
- * one ({@code weightlift.dev/paused: "true"}) is left alone but for its Progressing condition.
+ * one ({@code weightlift.dev/paused: "true"}) is left alone but for its Progressing condition. Once it has
+ * succeeded, pods that join later are filled by {@link ScaleUps}; an update that writes into pods first stops
+ * the scale-ups into them.
  */
 @ControllerConfiguration(name = WeightUpdateReconciler.NAME, generationAwareEventProcessing = false,
         maxReconciliationInterval = @MaxReconciliationInterval(interval = 10, timeUnit = TimeUnit.MINUTES))
@@ -65,10 +69,11 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
     private final Clock clock;
     private final SimpleInboundEventSource<WeightUpdate> wakeUps = new SimpleInboundEventSource<>("executions");
     private final Executions executions;
+    private final ScaleUps scaleUps;
     private InformerEventSource<Pod, WeightUpdate> pods;
 
-    public WeightUpdateReconciler(AgentDirectory agents, UpdateExecutor executor, PodMarker podMarker, StatusWriter statusWriter,
-            EventRecorder events, UpdateMetrics metrics, Clock clock) {
+    public WeightUpdateReconciler(AgentDirectory agents, UpdateExecutor executor, ScaleUpConfig scaleUp, PodMarker podMarker,
+            StatusWriter statusWriter, EventRecorder events, UpdateMetrics metrics, Clock clock) {
         this.agents = agents;
         this.podMarker = podMarker;
         this.statusWriter = statusWriter;
@@ -77,6 +82,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         this.metrics = metrics;
         this.clock = clock;
         this.executions = new Executions(executor, wakeUps::propagateEvent, metrics, clock);
+        this.scaleUps = new ScaleUps(scaleUp, agents, podMarker, statusWriter, events, metrics, clock, wakeUps::propagateEvent);
     }
 
     @Override
@@ -102,8 +108,15 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         if (status != null && Long.valueOf(generation).equals(status.getObservedGeneration())
                 && status.getPhase() != null && status.getPhase().isTerminal()) {
             run.ifPresent(finished -> executions.forget(id, finished));
+            if (status.getPhase() == Phase.Succeeded) {
+                String namespace = update.getMetadata().getNamespace();
+                PodSelector selector = PodSelector.parse(update.getSpec().getSelector(), "spec.selector", new ArrayList<>());
+                return scaleUps.reconcile(update, selected(namespace, selector), context.getPrimaryCache().list(namespace).toList());
+            }
+            scaleUps.cancel(id, "the update is " + status.getPhase());
             return UpdateControl.noUpdate();
         }
+        scaleUps.cancel(id, "the update runs generation " + generation);
         if ("true".equals(annotation(update, PAUSED_ANNOTATION)) && run.isEmpty()) {
             write(update, Observation.of(Verdict.Paused, "paused by annotation " + PAUSED_ANNOTATION + "=true"));
             return UpdateControl.noUpdate();
@@ -119,7 +132,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
 
         String namespace = update.getMetadata().getNamespace();
         PodSelector selector = PodSelector.parse(update.getSpec().getSelector(), "spec.selector", new ArrayList<>());
-        List<Pod> selected = pods.list(namespace, pod -> selector.matches(pod.getMetadata().getLabels())).toList();
+        List<Pod> selected = selected(namespace, selector);
         List<WeightUpdate> peers = context.getPrimaryCache().list(namespace).toList();
         Optional<WeightUpdate> newer = SupersedeCheck.supersededBy(update, selected, peers);
         if (newer.isPresent()) {
@@ -133,11 +146,16 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         SupersedeCheck.superseding(update, selected, peers).stream()
                 .filter(older -> older.getStatus() == null || older.getStatus().getPhase() == null || !older.getStatus().getPhase().isTerminal())
                 .forEach(older -> wakeUps.propagateEvent(ResourceID.fromResource(older)));
+        scaleUps.yieldTo(update, selected);
 
         if (run.isPresent()) {
             return follow(update, id, run.get());
         }
         return start(update, selector, selected);
+    }
+
+    private List<Pod> selected(String namespace, PodSelector selector) {
+        return pods.list(namespace, pod -> selector.matches(pod.getMetadata().getLabels())).toList();
     }
 
     private UpdateControl<WeightUpdate> start(WeightUpdate update, PodSelector selector, List<Pod> selected) {
@@ -279,6 +297,7 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
                 .filter(run -> run.result().isEmpty() && run.reachedEngines())
                 .ifPresent(run -> flagNeedsUpdate(run, "update " + update.getMetadata().getName() + " to version " + version(update)
                         + " was deleted mid-transfer; the engine may hold part of it"));
+        scaleUps.cancel(ResourceID.fromResource(update), "deleted");
         metrics.forget(update.getMetadata().getNamespace(), update.getMetadata().getName());
         LOG.info("update deleted");
         return DeleteControl.defaultDelete();

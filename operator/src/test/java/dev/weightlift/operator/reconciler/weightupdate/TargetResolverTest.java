@@ -31,8 +31,18 @@ class TargetResolverTest {
         List<AgentInfo> agents = Golden.YAML.readValue(scenario.resolve("in-agents.yaml").toFile(), new TypeReference<List<AgentInfo>>() { });
         PodSelector selector = PodSelector.parse(new LabelSelectorBuilder().withMatchLabels(Map.of("app", "llm")).build(), "spec.selector",
                 new ArrayList<>());
-        Resolution resolution = TargetResolver.resolve("rl", selector, pods,
-                node -> agents.stream().filter(a -> a.node().equals(node)).findFirst().map(Optional::of).orElse(Optional.empty()));
+        AgentDirectory directory = new AgentDirectory() {
+            @Override
+            public Optional<AgentInfo> agent(String node) {
+                return agents.stream().filter(a -> a.node().equals(node)).findFirst();
+            }
+
+            @Override
+            public List<AgentInfo> agents() {
+                return agents;
+            }
+        };
+        Resolution resolution = TargetResolver.resolve("rl", selector, pods, directory);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("kind", resolution.getClass().getSimpleName());
         out.put("resolution", resolution);

@@ -20,6 +20,8 @@ import dev.weightlift.api.v1alpha1.WeightUpdateStatus;
 import dev.weightlift.operator.WeightliftOperator;
 import dev.weightlift.operator.config.OperatorConfig;
 import dev.weightlift.operator.ops.OpsServer;
+import dev.weightlift.operator.reconciler.scaleup.P2pExecutor;
+import dev.weightlift.operator.reconciler.scaleup.ScaleUpConfig;
 import dev.weightlift.operator.status.ConditionFactory;
 import dev.weightlift.operator.testing.FakeAgents;
 import dev.weightlift.operator.testing.FakeExecutor;
@@ -72,7 +74,8 @@ class WeightUpdateReconcilerTest {
     @BeforeAll
     static void startOperator() throws Exception {
         kubelet = new FakeKubelet(client);
-        operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), agents, executor, registry, Clock.systemUTC());
+        operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), agents, executor,
+                ScaleUpConfig.defaults(P2pExecutor.UNAVAILABLE), registry, Clock.systemUTC());
         operator.start();
         ops = new OpsServer(0, registry, () -> WeightliftOperator.readiness(operator));
     }
