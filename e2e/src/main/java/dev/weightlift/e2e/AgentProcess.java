@@ -74,6 +74,15 @@ final class AgentProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to the agent JVM. */
+    void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + signal + " failed for agent " + node);
+        }
+    }
+
     /** SIGKILL, as a node crash would. */
     void kill() throws InterruptedException {
         process.kill();

@@ -212,6 +212,14 @@ public final class LocalFleet implements AutoCloseable {
         return engines.get(podIndex(pod)).isAlive();
     }
 
+    /**
+     * Freezes ({@code SIGSTOP}) or thaws ({@code SIGCONT}) the agent JVM of {@code node}: to the hub its control
+     * connection goes silent, as when the network between them is cut, while its engines keep running.
+     */
+    public void freezeAgent(String node, boolean frozen) throws IOException, InterruptedException {
+        agents.get(node).signal(frozen ? "STOP" : "CONT");
+    }
+
     /** SIGKILLs the agent JVM of {@code node}. */
     public void killAgent(String node) throws InterruptedException {
         agents.get(node).kill();

@@ -175,21 +175,51 @@ class FaultE2ETest {
         assertSucceeds("i-v4", 60);
     }
 
+    /**
+     * The control connection goes silent mid-transfer (the agent frozen with SIGSTOP, as when the network is cut):
+     * the hub declares the agent gone after its heartbeat timeout and the update fails naming the node; thawed,
+     * the agent registers again and the next update succeeds.
+     */
     @Test
     @Order(6)
+    void controlConnectionLostMidTransferFailsTheUpdateAndTheAgentComesBack() throws Exception {
+        fleet.injectEngineFault(POD_1, "delay 2");
+        fleet.apply("j-frozen", "j-frozen", checkpoint("j-frozen"), "4Mi", 30);
+        fleet.await("j-frozen", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
+        long start = System.nanoTime();
+        fleet.freezeAgent("node-1", true);
+        WeightUpdate done;
+        try {
+            done = fleet.await("j-frozen", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(40));
+        } finally {
+            fleet.freezeAgent("node-1", false);
+        }
+        long seconds = (System.nanoTime() - start) / 1_000_000_000;
+
+        assertEquals(Phase.Failed, done.getStatus().getPhase());
+        assertTrue(seconds <= 30, "ended after " + seconds + " s");
+        assertTrue(ready(done).getMessage().contains("node-1"), ready(done).getMessage());
+        assertFlaggedNeedsUpdate(POD_1);
+        fleet.injectEngineFault(POD_1, "");
+        Waits.until("the agent of node-1 registered again", SETTLE, () -> fleet.agentConnected("node-1"));
+        assertSucceeds("k-after-frozen", 60);
+    }
+
+    @Test
+    @Order(7)
     void agentKilledMidBroadcastFailsTheUpdateNamingTheNode() throws Exception {
         fleet.injectEngineFault(POD_1, "delay 2");
         long start = System.nanoTime();
-        fleet.apply("j-agent-kill", "j-agent-kill", checkpoint("j-agent-kill"), "4Mi", 30);
-        fleet.await("j-agent-kill", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
+        fleet.apply("l-agent-kill", "l-agent-kill", checkpoint("l-agent-kill"), "4Mi", 30);
+        fleet.await("l-agent-kill", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
         fleet.killAgent("node-1");
-        WeightUpdate done = fleet.await("j-agent-kill", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(40));
+        WeightUpdate done = fleet.await("l-agent-kill", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(40));
         long seconds = (System.nanoTime() - start) / 1_000_000_000;
 
         assertEquals(Phase.Failed, done.getStatus().getPhase());
         assertTrue(seconds <= 30 + 10, "ended after " + seconds + " s");
         assertTrue(ready(done).getMessage().contains("node-1"), ready(done).getMessage());
-        assertNotEquals("j-agent-kill", pod(POD_1).getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION));
+        assertNotEquals("l-agent-kill", pod(POD_1).getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION));
         assertFlaggedNeedsUpdate(POD_1);
         assertTrue(fleet.engineAlive(POD_1), "the engine outlives its agent");
     }
