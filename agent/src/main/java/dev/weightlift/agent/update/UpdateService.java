@@ -23,6 +23,7 @@ import dev.weightlift.agent.pipeline.PipelineMetrics;
 import dev.weightlift.agent.store.CheckpointPin;
 import dev.weightlift.agent.store.CheckpointVersion;
 import dev.weightlift.agent.store.HostStore;
+import dev.weightlift.agent.store.HostStoreMetrics;
 import dev.weightlift.agent.store.TensorLocation;
 import dev.weightlift.agent.transport.host.TransferServer;
 import dev.weightlift.protocol.AbortUpdate;
@@ -105,6 +106,7 @@ public final class UpdateService implements StatusSources, AutoCloseable {
     public static UpdateService attach(Agent agent) throws IOException {
         AgentEnvironment env = agent.environment();
         HostStore store = new HostStore(agent.backend().hostAllocator());
+        new HostStoreMetrics(store).bindTo(agent.meters());
         EngineChannelServer engines = EngineChannelServer.start(ChannelServerConfig.unixSocket(env.socketDir())
                 .withSocketMode(String.format(Locale.ROOT, "%04o", env.socketMode())).withSocketGroup(env.socketGroup().orElse(null)));
         NodePipeline pipeline = new NodePipeline(new PipelineMetrics(agent.meters()));

@@ -29,6 +29,7 @@ import dev.weightlift.protocol.GpuInfo;
 import dev.weightlift.protocol.LoadCheckpoint;
 import dev.weightlift.protocol.PrepareUpdate;
 import dev.weightlift.protocol.ProtocolException;
+import dev.weightlift.protocol.ReleaseCheckpoint;
 import dev.weightlift.protocol.Response;
 import dev.weightlift.protocol.RunUpdate;
 import dev.weightlift.protocol.TargetOutcome;
@@ -91,6 +92,7 @@ final class BroadcastRun implements EngineLeases.Holder {
     private final CompletableFuture<String> cancelled = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final Set<String> preparedNodes = ConcurrentHashMap.newKeySet();
+    private final Set<String> loadingNodes = ConcurrentHashMap.newKeySet();
     private final Map<String, UpdateProgress> progressByNode = new ConcurrentHashMap<>();
     private volatile Plan plan;
     private volatile Set<String> runningNodes = Set.of();
@@ -199,10 +201,12 @@ final class BroadcastRun implements EngineLeases.Holder {
         } catch (FlowFailure f) {
             timings.setTotalMillis((System.nanoTime() - start) / 1_000_000);
             abortAgents(f.getMessage());
+            releaseLoaded();
             LOG.warn("update failed update={} reason={}: {}", id, f.reason(), f.getMessage());
             listener.finished(new ExecutionResult(false, f.reason(), f.getMessage(), f.failedPods(), 0, timings));
         } catch (PlanException | IllegalArgumentException e) {
             abortAgents(e.getMessage());
+            releaseLoaded();
             listener.finished(ExecutionResult.failed("PlanFailed", "cannot plan the update: " + e.getMessage(), Map.of()));
         } catch (TimeoutException e) {
             listener.finished(ExecutionResult.failed("Superseding", e.getMessage(), Map.of()));
@@ -212,6 +216,7 @@ final class BroadcastRun implements EngineLeases.Holder {
         } catch (RuntimeException e) {
             LOG.error("update failed update={}", id, e);
             abortAgents(String.valueOf(e));
+            releaseLoaded();
             listener.finished(ExecutionResult.failed("InternalError", String.valueOf(e), Map.of()));
         } finally {
             leases.release(this);
@@ -285,6 +290,7 @@ final class BroadcastRun implements EngineLeases.Holder {
     private Map<String, CheckpointLoaded> load(Map<String, List<String>> filesByNode) throws FlowFailure {
         String path = update.getSpec().getCheckpoint().getSource().getPath();
         Map<String, CompletableFuture<CheckpointLoaded>> requests = new TreeMap<>();
+        loadingNodes.addAll(filesByNode.keySet());
         filesByNode.forEach((node, files) -> requests.put(node, hub.request(node, new LoadCheckpoint(
                 update.getSpec().getCheckpoint().getName(), update.getSpec().getCheckpoint().getVersion(), path, files), remaining())));
         return awaitAll("loading the checkpoint", requests);
@@ -417,6 +423,33 @@ final class BroadcastRun implements EngineLeases.Holder {
             Thread.currentThread().interrupt();
         }
         LOG.info("update aborted update={} nodes={} reason={}", id, preparedNodes, reason);
+    }
+
+    /**
+     * Drops the version from the host store of every node asked to load it, so that a failed update leaves the
+     * agents' memory as it found it (bounded like the abort; a node that does not answer keeps it until its
+     * store's retention drops it).
+     */
+    private void releaseLoaded() {
+        if (loadingNodes.isEmpty()) {
+            return;
+        }
+        String name = update.getSpec().getCheckpoint().getName();
+        String version = update.getSpec().getCheckpoint().getVersion();
+        List<CompletableFuture<?>> acks = new ArrayList<>();
+        for (String node : loadingNodes) {
+            acks.add(hub.request(node, new ReleaseCheckpoint(name, version), deadlines.abort()).exceptionally(e -> {
+                LOG.warn("release not acknowledged update={} node={}: {}", id, node, e.getMessage());
+                return null;
+            }));
+        }
+        try {
+            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(deadlines.abort().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.warn("agents did not all release version={} of update={}", version, id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private String checkpointId() {
