@@ -21,16 +21,13 @@ import java.util.TreeSet;
  * Which checkpoint versions the agents must keep pinned in host memory, given the updates. Pure.
  *
  * <p>An update needs its version ({@code spec.checkpoint.name} and {@code version}) while it is not being
- * deleted and either
- * <ul>
- * <li>it is not finished for its current generation (no status yet, a newer generation than the status, or a
- * phase that is not terminal): its own Broadcast uses it; or</li>
- * <li>it has {@code Succeeded} for its current generation, has {@code spec.scaleUp: P2P}, and no newer update
+ * deleted, has {@code Succeeded} for its current generation, has {@code spec.scaleUp: P2P}, and no newer update
  * of its namespace selects one of the pods it selects (the rule of {@link SupersedeCheck}): pods that join
- * later are filled from it.</li>
- * </ul>
- * Failed and Superseded updates, and succeeded ones with {@code scaleUp: None}, need nothing. Every agent that
- * holds a needed version keeps it: each holds its share of the files, and P2P readers need every share.
+ * later are filled from it. An update still running needs no pin from this rule: its own run pins the version
+ * on the agents it runs on from prepare to end, and a pin from here would outlive a failed run and keep its
+ * bytes after the run released them. Failed and Superseded updates, and succeeded ones with
+ * {@code scaleUp: None}, need nothing. Every agent that holds a needed version keeps it: each holds its share
+ * of the files, and P2P readers need every share.
  */
 public final class PinnedVersions {
 
@@ -76,11 +73,8 @@ public final class PinnedVersions {
         }
         WeightUpdateStatus status = update.getStatus();
         Long generation = update.getMetadata().getGeneration();
-        if (status == null || status.getPhase() == null || generation == null || !generation.equals(status.getObservedGeneration())
-                || !status.getPhase().isTerminal()) {
-            return true;
-        }
-        if (status.getPhase() != Phase.Succeeded || ScaleUpRules.ineligible(update).isPresent()) {
+        if (status == null || status.getPhase() != Phase.Succeeded || generation == null
+                || !generation.equals(status.getObservedGeneration()) || ScaleUpRules.ineligible(update).isPresent()) {
             return false;
         }
         String namespace = update.getMetadata().getNamespace();
