@@ -1,7 +1,11 @@
 """A vLLM-style test engine: ``GET /health`` and ``POST /collective_rpc`` over one TinyModel per GPU UUID.
 
     python -m weightlift_engine.testing.engine --port 0 --gpu-uuids GPU-a,GPU-b [--socket-dir D] [--fail-at-bucket N]
-        [--die-at-bucket N] [--never-connect] [--health-delay S] [--hidden H --layers L --vocab V --dtype D]
+        [--die-at-bucket N] [--never-connect] [--health-delay S] [--fault-file F] [--hidden H --layers L --vocab V --dtype D]
+
+``--fault-file F``: read before every bucket, so a test can inject a fault into a running engine: ``delay S``
+(sleep S seconds per bucket), ``hang`` (stop answering until the file says otherwise), ``fail`` (raise),
+``die`` (exit at once, status 3); absent or empty: no fault.
 
 Prints ``READY port=<port>`` once it listens. ``/collective_rpc`` methods: ``update_weights_from_agent``
 (the vLLM extension's), ``describe_parameters``, ``weight_checksums``.
@@ -30,6 +34,32 @@ class Faults:
         self.fail_at_bucket = args.fail_at_bucket
         self.die_at_bucket = args.die_at_bucket
         self.never_connect = args.never_connect
+        self.fault_file = args.fault_file
+
+    def runtime_fault(self):
+        """The fault the fault file names now: (kind, argument), or (None, None)."""
+        if not self.fault_file:
+            return None, None
+        try:
+            with open(self.fault_file) as f:
+                words = f.read().split()
+        except FileNotFoundError:
+            return None, None
+        if not words:
+            return None, None
+        return words[0], (words[1] if len(words) > 1 else None)
+
+    def apply_runtime_fault(self, bucket):
+        kind, argument = self.runtime_fault()
+        if kind == "delay":
+            time.sleep(float(argument))
+        elif kind == "hang":
+            while self.runtime_fault()[0] == "hang":
+                time.sleep(0.05)
+        elif kind == "fail":
+            raise RuntimeError(f"injected failure at bucket {bucket} (fault file)")
+        elif kind == "die":
+            os._exit(3)
 
 
 class Worker:
@@ -49,6 +79,7 @@ class Worker:
         buckets = [0]
 
         def run(weights):
+            self.faults.apply_runtime_fault(buckets[0])
             if buckets[0] == self.faults.die_at_bucket:
                 os._exit(3)
             if buckets[0] == self.faults.fail_at_bucket:
@@ -160,6 +191,7 @@ def main(argv=None):
     parser.add_argument("--fail-at-bucket", type=int, default=-1)
     parser.add_argument("--die-at-bucket", type=int, default=-1)
     parser.add_argument("--never-connect", action="store_true")
+    parser.add_argument("--fault-file", help="a file naming a fault to inject at each bucket (see the module's doc)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (copies into the model)")
     parser.add_argument("--health-delay", type=float, default=0.0, help="answer /health 503 for this many seconds")
     args = parser.parse_args(argv)

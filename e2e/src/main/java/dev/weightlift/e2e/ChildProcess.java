@@ -83,6 +83,18 @@ final class ChildProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    long pid() {
+        return process.pid();
+    }
+
+    /** Kills the process at once (SIGKILL), as a crash would, and waits until it is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " still running 10 s after SIGKILL");
+        }
+    }
+
     Path log() {
         return log;
     }

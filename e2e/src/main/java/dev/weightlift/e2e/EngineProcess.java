@@ -59,6 +59,10 @@ final class EngineProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    void kill() throws InterruptedException {
+        process.kill();
+    }
+
     String host() {
         return host;
     }

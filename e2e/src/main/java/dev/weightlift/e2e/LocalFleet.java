@@ -31,6 +31,7 @@ import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -49,6 +50,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -220,9 +222,10 @@ public final class LocalFleet implements AutoCloseable {
     private List<EnginePod> startPods(List<EnginePod> added) throws Exception {
         List<EngineProcess> started = new ArrayList<>();
         for (EnginePod pod : added) {
+            List<String> args = new ArrayList<>(List.of("--fault-file", faultFile(pod.name()).toString()));
+            args.addAll(options.engineFaults().getOrDefault(engines.size(), List.of()));
             EngineProcess engine = EngineProcess.start(pod.name(), options.python(), options.pythonPath(), pod.ip(), enginePort,
-                    pod.gpus(), options.shape(), options.engineFaults().getOrDefault(engines.size(), List.of()),
-                    options.workDir().resolve(pod.node()).resolve(pod.name() + ".log"));
+                    pod.gpus(), options.shape(), args, options.workDir().resolve(pod.node()).resolve(pod.name() + ".log"));
             engines.add(engine);
             started.add(engine);
             resources.add(engine);
@@ -322,6 +325,72 @@ public final class LocalFleet implements AutoCloseable {
         return engines.stream().allMatch(EngineProcess::isAlive);
     }
 
+    /**
+     * Injects a fault into the running engine of {@code pod}, read before each bucket it receives: {@code delay S},
+     * {@code hang}, {@code fail}, {@code die}; an empty text clears it (a hung engine then goes on).
+     */
+    public void injectEngineFault(String pod, String fault) throws IOException {
+        Files.writeString(faultFile(pod), fault);
+    }
+
+    private Path faultFile(String pod) {
+        return options.workDir().resolve(pod + ".fault");
+    }
+
+    /** SIGKILLs the engine process of {@code pod}. */
+    public void killEngine(String pod) throws InterruptedException {
+        engines.get(podIndex(pod)).kill();
+    }
+
+    /** Whether the engine process of {@code pod} is running. */
+    public boolean engineAlive(String pod) {
+        return engines.get(podIndex(pod)).isAlive();
+    }
+
+    /**
+     * Freezes ({@code SIGSTOP}) or thaws ({@code SIGCONT}) the agent JVM of {@code node}: to the hub its control
+     * connection goes silent, as when the network between them is cut, while its engines keep running.
+     */
+    public void freezeAgent(String node, boolean frozen) throws IOException, InterruptedException {
+        agents.get(node).signal(frozen ? "STOP" : "CONT");
+    }
+
+    /** SIGKILLs the agent JVM of {@code node}. */
+    public void killAgent(String node) throws InterruptedException {
+        agents.get(node).kill();
+    }
+
+    /** Whether the hub counts the agent of {@code node} as connected. */
+    public boolean agentConnected(String node) {
+        return hub.agent(node).isPresent();
+    }
+
+    /** What an agent uses now: open file descriptors, resident memory, host store bytes. */
+    public record AgentUsage(int fileDescriptors, long residentBytes, long hostStoreBytes) {
+    }
+
+    /** What the agent of {@code node} uses now, after a full GC in it (see {@link AgentProcess#collectGarbage}). */
+    public AgentUsage agentUsage(String node) throws IOException, InterruptedException {
+        AgentProcess agent = agents.get(node);
+        agent.collectGarbage();
+        return new AgentUsage(agent.openFileDescriptors(), agent.residentBytes(),
+                (long) agent.metric("weightlift_host_store_used_bytes"));
+    }
+
+    /** What each open file descriptor of the agent of {@code node} points at. */
+    public List<String> agentFileDescriptors(String node) throws IOException {
+        return agents.get(node).fileDescriptorTargets();
+    }
+
+    private int podIndex(String pod) {
+        for (int i = 0; i < pods.size(); i++) {
+            if (pods.get(i).name().equals(pod)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("no engine pod " + pod);
+    }
+
     public KubernetesClient client() {
         return client;
     }
@@ -332,6 +401,12 @@ public final class LocalFleet implements AutoCloseable {
 
     /** Creates a WeightUpdate of every engine pod to {@code version} of {@code checkpoint}. */
     public WeightUpdate apply(String name, String version, TinyCheckpoint checkpoint, String bucketSize, int timeoutSeconds) {
+        return apply(name, version, checkpoint, bucketSize, timeoutSeconds, spec -> { });
+    }
+
+    /** As {@link #apply(String, String, TinyCheckpoint, String, int)}, with {@code customize} changing the spec before it is created. */
+    public WeightUpdate apply(String name, String version, TinyCheckpoint checkpoint, String bucketSize, int timeoutSeconds,
+            Consumer<WeightUpdateSpec> customize) {
         WeightUpdateSpec spec = new WeightUpdateSpec();
         spec.setSelector(new LabelSelectorBuilder().withMatchLabels(Map.of(APP_LABEL, APP)).build());
         EngineSpec engine = new EngineSpec();
@@ -349,6 +424,7 @@ public final class LocalFleet implements AutoCloseable {
         spec.setCheckpoint(ckpt);
         spec.setBucketSize(bucketSize);
         spec.setTimeoutSeconds(timeoutSeconds);
+        customize.accept(spec);
         WeightUpdate update = new WeightUpdate();
         update.getMetadata().setName(name);
         update.getMetadata().setNamespace(NAMESPACE);
@@ -386,10 +462,19 @@ public final class LocalFleet implements AutoCloseable {
      * @return the result: workers checked, bytes checked, every mismatch named
      */
     public Verification verify(TinyCheckpoint checkpoint, String version) throws IOException, InterruptedException {
+        return verify(checkpoint, version, pod -> true);
+    }
+
+    /** {@link #verify(TinyCheckpoint, String)} of the engines of the pods {@code which} accepts. */
+    public Verification verify(TinyCheckpoint checkpoint, String version, Predicate<EnginePod> which)
+            throws IOException, InterruptedException {
         int workers = 0;
         long bytes = 0;
         List<String> problems = new ArrayList<>();
         for (int i = 0; i < engines.size(); i++) {
+            if (!which.test(pods.get(i))) {
+                continue;
+            }
             for (EngineProcess.WorkerState state : engines.get(i).checksums(Duration.ofSeconds(30))) {
                 workers++;
                 String where = pods.get(i).name() + " (" + state.gpuUuid() + ")";

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weightlift.api.v1alpha1.EngineProtocol;
 import dev.weightlift.api.v1alpha1.Phase;
 import dev.weightlift.api.v1alpha1.PodResult;
+import dev.weightlift.api.v1alpha1.VerifyMode;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
+import dev.weightlift.operator.status.ConditionFactory;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,6 +91,44 @@ class BroadcastE2ETest {
         LocalFleet.Verification verification = fleet.verify(newer, "sup-b");
         assertTrue(verification.ok(), () -> String.join("\n", verification.problems()));
         assertPodsMarked("sup-b");
+    }
+
+    /**
+     * {@code verify: Checksum}: each bucket's owner checksums it from its host store while preparing, every
+     * engine worker (those that get the bucket by broadcast too) checks what it received against it; a clean
+     * run succeeds with every byte in place.
+     */
+    @Test
+    void verifiedUpdateSucceedsEveryByteChecked() throws Exception {
+        TinyCheckpoint checkpoint = TinyCheckpoint.write(work.resolve("checkpoints").resolve("crc"), SHAPE, "crc");
+        fleet.apply("crc", "crc", checkpoint, "16Mi", (int) UPDATE_DEADLINE.toSeconds(), spec -> spec.setVerify(VerifyMode.Checksum));
+        WeightUpdate done = fleet.await("crc", u -> u.getStatus() != null && u.getStatus().getPhase() != null
+                && u.getStatus().getPhase().isTerminal(), UPDATE_DEADLINE.plusSeconds(10));
+        assertEquals(Phase.Succeeded, done.getStatus().getPhase(), () -> "status: " + done.getStatus());
+        LocalFleet.Verification verification = fleet.verify(checkpoint, "crc");
+        assertTrue(verification.ok(), () -> String.join("\n", verification.problems()));
+        assertEquals(8 * checkpoint.bytes(), verification.bytesChecked());
+        assertPodsMarked("crc");
+    }
+
+    /**
+     * {@code engine.protocol: checkpoint-engine} on agents of the host backend: every agent refuses to prepare
+     * (the protocol's workers open the shared buffer only as a CUDA IPC handle), and the update fails with that
+     * reason and the agent's message, touching no engine.
+     */
+    @Test
+    void checkpointEngineOnTheHostBackendFailsAsUnsupported() throws Exception {
+        TinyCheckpoint checkpoint = TinyCheckpoint.write(work.resolve("checkpoints").resolve("ce"), SHAPE, "ce");
+        fleet.apply("ce", "ce", checkpoint, "16Mi", (int) UPDATE_DEADLINE.toSeconds(),
+                spec -> spec.getEngine().setProtocol(EngineProtocol.CHECKPOINT_ENGINE));
+        WeightUpdate done = fleet.await("ce", u -> u.getStatus() != null && u.getStatus().getPhase() != null
+                && u.getStatus().getPhase().isTerminal(), UPDATE_DEADLINE);
+        assertEquals(Phase.Failed, done.getStatus().getPhase(), () -> "status: " + done.getStatus());
+        Condition ready = ConditionFactory.find(done.getStatus().getConditions(), "Ready").orElseThrow();
+        assertEquals("EngineProtocolUnsupported", ready.getReason());
+        assertTrue(ready.getMessage().contains("engine.protocol checkpoint-engine requires the cuda backend")
+                && ready.getMessage().contains("host backend"), ready.getMessage());
+        assertTrue(fleet.enginesAlive(), "every engine keeps serving");
     }
 
     private static void assertPodsMarked(String version) {

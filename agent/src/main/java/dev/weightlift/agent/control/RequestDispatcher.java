@@ -5,6 +5,7 @@ import dev.weightlift.protocol.Failure;
 import dev.weightlift.protocol.Message;
 import dev.weightlift.protocol.MessageCodec;
 import dev.weightlift.protocol.Request;
+import dev.weightlift.protocol.RequestRefused;
 import dev.weightlift.protocol.Response;
 import dev.weightlift.protocol.UpdateProgress;
 import java.time.Duration;
@@ -72,7 +73,7 @@ final class RequestDispatcher implements AutoCloseable {
             } catch (Exception e) {
                 String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
                 LOG.warn("request failed node={} request={} id={} error={}", node, type, id, why, e);
-                response = new Failure(why);
+                response = new Failure(why, e instanceof RequestRefused refused ? refused.reason() : null);
             }
         }
         metrics.handled(type, !(response instanceof Failure), Duration.ofNanos(System.nanoTime() - start));

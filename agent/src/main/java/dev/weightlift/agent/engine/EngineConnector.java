@@ -21,7 +21,8 @@ public interface EngineConnector {
 
     /**
      * Opens one channel per GPU of {@code gpus}, in that order; the caller closes them. Throws naming the
-     * problem when this agent cannot serve the protocol (e.g. checkpoint-engine on the host backend).
+     * problem, as {@link EngineProtocolUnsupportedException} when this agent cannot serve the protocol (e.g.
+     * checkpoint-engine on the host backend).
      */
     List<WorkerChannel> open(String update, List<Gpu> gpus) throws EngineException;
 

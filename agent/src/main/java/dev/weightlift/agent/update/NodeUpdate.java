@@ -2,14 +2,13 @@ package dev.weightlift.agent.update;
 
 import dev.weightlift.agent.device.Collective;
 import dev.weightlift.agent.device.Gpu;
+import dev.weightlift.agent.engine.EngineConnector;
 import dev.weightlift.agent.engine.TensorEntry;
-import dev.weightlift.agent.engine.nativeprotocol.ChannelTimeouts;
-import dev.weightlift.agent.engine.nativeprotocol.EngineChannelServer;
-import dev.weightlift.agent.engine.trigger.EngineHttp;
+import dev.weightlift.agent.engine.WorkerChannel;
 import dev.weightlift.agent.engine.trigger.EngineTrigger;
-import dev.weightlift.agent.engine.trigger.TriggerRequest;
-import dev.weightlift.agent.engine.trigger.VllmNativeTrigger;
+import dev.weightlift.agent.pipeline.BucketChecksum;
 import dev.weightlift.agent.pipeline.Cancellation;
+import dev.weightlift.agent.pipeline.CopyRange;
 import dev.weightlift.agent.pipeline.GpuAssignment;
 import dev.weightlift.agent.pipeline.NodePipeline;
 import dev.weightlift.agent.pipeline.PipelineBucket;
@@ -23,7 +22,6 @@ import dev.weightlift.protocol.UpdateResult;
 import dev.weightlift.protocol.broadcast.NodeWork;
 import dev.weightlift.protocol.broadcast.RunWork;
 import java.io.IOException;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,13 +34,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One prepared Broadcast update on this node: the pinned checkpoint, the collective's listener, each local
- * GPU's buckets. {@link #run} joins the collective, triggers this node's engine instances, runs every local
+ * One prepared Broadcast update on this node: the pinned checkpoint, the collective's session, each local
+ * GPU's buckets and engine channel (opened by the protocol's {@link EngineConnector}), the triggers of the
+ * instances this node triggers. {@link #run} joins the collective, triggers this node's engine instances, runs every local
  * GPU's pipeline, reports progress, and returns one outcome per GPU; {@link #abort} stops it from any thread.
  */
 final class NodeUpdate implements AutoCloseable {
@@ -56,29 +56,55 @@ final class NodeUpdate implements AutoCloseable {
     private final Map<Integer, Gpu> gpus;
     private final CheckpointPin pin;
     private final CollectiveFactory.Session mesh;
-    private final EngineChannelServer engines;
+    private final EngineConnector connector;
+    private final List<WorkerChannel> opened;
+    private final Map<String, EngineTrigger> triggers;
     private final NodePipeline pipeline;
+    private final AtomicBoolean channelsClosed = new AtomicBoolean();
     private final Cancellation cancellation = new Cancellation();
     private final CountDownLatch finished = new CountDownLatch(1);
     private final List<ProgressChannel> channels = new ArrayList<>();
     private final long deadlineNanos;
     private volatile boolean started;
 
+    /**
+     * {@code opened}: the engine channels of this node's GPUs in the order of {@code work.ranks()}, opened by
+     * {@code connector} (the update closes them); {@code triggers}: the trigger of each instance this node
+     * triggers, by instance name.
+     */
     NodeUpdate(String id, String version, NodeWork work, Map<Integer, Gpu> gpus, CheckpointPin pin, CollectiveFactory.Session mesh,
-            EngineChannelServer engines, NodePipeline pipeline) {
+            EngineConnector connector, List<WorkerChannel> opened, Map<String, EngineTrigger> triggers, NodePipeline pipeline) {
         this.id = id;
         this.version = version;
         this.work = work;
         this.gpus = gpus;
         this.pin = pin;
         this.mesh = mesh;
-        this.engines = engines;
+        this.connector = connector;
+        this.opened = List.copyOf(opened);
+        this.triggers = Map.copyOf(triggers);
         this.pipeline = pipeline;
         this.deadlineNanos = System.nanoTime() + Duration.ofMillis(work.timeoutMillis()).toNanos();
     }
 
     String collectiveJoinInfo() {
         return mesh.joinInfo();
+    }
+
+    /**
+     * Under {@code verify: Checksum}, the CRC-32 of each bucket this node owns, by bucket index, read from the
+     * pinned host store the pipeline stages it from; empty otherwise.
+     */
+    Map<Integer, Long> ownedChecksums() {
+        Map<Integer, Long> checksums = new HashMap<>();
+        if (work.checksums()) {
+            for (NodeWork.BucketWork b : work.buckets()) {
+                if (!b.copies().isEmpty()) {
+                    checksums.put(b.index(), BucketChecksum.crc32(ranges(b), tensors(b)));
+                }
+            }
+        }
+        return checksums;
     }
 
     UpdateResult run(RunWork runWork, Consumer<UpdateProgress> progress) {
@@ -93,23 +119,31 @@ final class NodeUpdate implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        List<Integer> localRanks = work.ranks().stream().map(NodeWork.Rank::rank).toList();
         try {
             if (runWork.rankEndpoints().size() != work.worldSize()) {
                 return failed("the run names " + runWork.rankEndpoints().size() + " rank endpoints, the plan "
                         + work.worldSize() + " ranks", start);
             }
-            Map<Integer, Collective> collectives = mesh.connect(runWork.rankEndpoints(), localRanks, remaining());
+            if (work.checksums()) {
+                for (NodeWork.BucketWork b : work.buckets()) {
+                    if (!runWork.bucketCrc32().containsKey(b.index())) {
+                        return failed("verify Checksum: the run carries no checksum of bucket " + b.index()
+                                + " (its owner, rank " + b.root() + ", reported none)", start);
+                    }
+                }
+            }
+            Map<Integer, Collective> collectives = mesh.connect(runWork.rankEndpoints(), stepTimeout());
             PipelineOptions options = PipelineOptions.defaults(work.slotBytes()).withTimeouts(
                     Duration.ofMillis(work.connectMillis()), Duration.ofMillis(work.stepMillis()), Duration.ofMillis(work.stepMillis()));
             long[] bucketBytes = work.buckets().stream().mapToLong(NodeWork.BucketWork::bytes).toArray();
             List<GpuAssignment> assignments = new ArrayList<>();
             synchronized (channels) {
-                for (NodeWork.Rank rank : work.ranks()) {
-                    Gpu gpu = gpus.get(rank.rank());
-                    ProgressChannel channel = new ProgressChannel(engines.expect(id, gpu.uuid(), ChannelTimeouts.defaults()), bucketBytes);
+                for (int i = 0; i < work.ranks().size(); i++) {
+                    NodeWork.Rank rank = work.ranks().get(i);
+                    ProgressChannel channel = new ProgressChannel(opened.get(i), bucketBytes);
                     channels.add(channel);
-                    assignments.add(new GpuAssignment(gpu, channel, collectives.get(rank.rank()), buckets(rank.rank()), options));
+                    assignments.add(new GpuAssignment(gpus.get(rank.rank()), channel, collectives.get(rank.rank()),
+                            buckets(rank.rank(), runWork.bucketCrc32()), options));
                 }
             }
             long total = work.buckets().stream().mapToLong(NodeWork.BucketWork::bytes).sum();
@@ -146,9 +180,7 @@ final class NodeUpdate implements AutoCloseable {
             return failed("interrupted", start);
         } finally {
             reporter.shutdownNow();
-            synchronized (channels) {
-                channels.forEach(ProgressChannel::close);
-            }
+            closeChannels();
             finished.countDown();
         }
     }
@@ -160,9 +192,7 @@ final class NodeUpdate implements AutoCloseable {
         if (!started) {
             return true;
         }
-        synchronized (channels) {
-            channels.forEach(ProgressChannel::close);
-        }
+        closeChannels();
         try {
             return finished.await(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -182,17 +212,27 @@ final class NodeUpdate implements AutoCloseable {
         }
     }
 
+    private void closeChannels() {
+        if (channelsClosed.compareAndSet(false, true)) {
+            opened.forEach(WorkerChannel::close);
+        }
+    }
+
     private CompletableFuture<String> trigger(NodeWork.Instance instance, java.util.concurrent.Executor threads) {
-        EngineTrigger trigger = new VllmNativeTrigger(new EngineHttp("vllm " + instance.name(),
-                URI.create("http://" + instance.host() + ":" + instance.port() + "/"), Duration.ofMillis(200), EngineHttp.DEFAULT_RESPONSE_MARGIN),
-                instance.triggerPath() == null ? VllmNativeTrigger.DEFAULT_PATH : instance.triggerPath());
+        EngineTrigger trigger = triggers.get(instance.name());
+        Map<String, String> workers = new HashMap<>();
+        connector.workerAddresses(opened).forEach((gpu, address) -> {
+            if (instance.gpus().contains(gpu)) {
+                workers.put(gpu, address);
+            }
+        });
         return CompletableFuture.runAsync(() -> {
             try {
                 trigger.awaitReady(remaining());
             } catch (dev.weightlift.agent.engine.EngineException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
-        }, threads).thenCompose(ready -> trigger.start(TriggerRequest.nativeProtocol(engines.endpoint(), id, version, remaining())))
+        }, threads).thenCompose(ready -> trigger.start(connector.request(id, version, workers, remaining())))
                 .whenComplete((body, error) -> {
                     if (error != null) {
                         String reason = "engine " + instance.name() + ": " + message(error);
@@ -220,21 +260,34 @@ final class NodeUpdate implements AutoCloseable {
         return errors.toString();
     }
 
-    private List<PipelineBucket> buckets(int rank) {
+    /** The buckets of {@code rank}'s pipeline; under {@code verify: Checksum} each with its owner's CRC-32. */
+    private List<PipelineBucket> buckets(int rank, Map<Integer, Long> bucketCrc32) {
         List<PipelineBucket> result = new ArrayList<>(work.buckets().size());
         for (NodeWork.BucketWork b : work.buckets()) {
-            List<dev.weightlift.agent.pipeline.CopyRange> ranges = new ArrayList<>();
-            if (b.root() == rank) {
-                for (NodeWork.Copy c : b.copies()) {
-                    ranges.add(new dev.weightlift.agent.pipeline.CopyRange(pin.version().buffers().get(c.buffer()),
-                            c.sourceOffset(), c.bucketOffset(), c.length()));
-                }
-            }
-            List<TensorEntry> tensors = b.tensors().stream().map(t -> new TensorEntry(t.name(), t.dtype(),
-                    t.shape().stream().mapToLong(Long::longValue).toArray(), t.offset(), t.bytes())).toList();
-            result.add(new PipelineBucket(b.index(), b.root(), b.bytes(), ranges, tensors, null));
+            result.add(new PipelineBucket(b.index(), b.root(), b.bytes(), b.root() == rank ? ranges(b) : List.of(), tensors(b),
+                    work.checksums() ? bucketCrc32.get(b.index()) : null));
         }
         return result;
+    }
+
+    private List<CopyRange> ranges(NodeWork.BucketWork b) {
+        List<CopyRange> ranges = new ArrayList<>(b.copies().size());
+        for (NodeWork.Copy c : b.copies()) {
+            ranges.add(new CopyRange(pin.version().buffers().get(c.buffer()), c.sourceOffset(), c.bucketOffset(), c.length()));
+        }
+        return ranges;
+    }
+
+    private static List<TensorEntry> tensors(NodeWork.BucketWork b) {
+        return b.tensors().stream().map(t -> new TensorEntry(t.name(), t.dtype(),
+                t.shape().stream().mapToLong(Long::longValue).toArray(), t.offset(), t.bytes())).toList();
+    }
+
+    /** The step deadline of the work, or what is left of the update when that is shorter. */
+    private Duration stepTimeout() {
+        Duration step = Duration.ofMillis(work.stepMillis());
+        Duration left = remaining();
+        return left.compareTo(step) < 0 ? left : step;
     }
 
     private UpdateProgress snapshot(long total, long start) {
@@ -296,6 +349,7 @@ final class NodeUpdate implements AutoCloseable {
 
     @Override
     public void close() {
+        closeChannels();
         mesh.close();
         if (pin != null) {
             pin.close();

@@ -1,5 +1,7 @@
 package dev.weightlift.operator.flow;
 
+import dev.weightlift.api.v1alpha1.EngineProtocol;
+import dev.weightlift.api.v1alpha1.VerifyMode;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.api.v1alpha1.WeightUpdateSpec;
 import dev.weightlift.operator.plan.Bucket;
@@ -23,7 +25,8 @@ import java.util.TreeMap;
  * Pure steps of the Broadcast flow: what the owners hold after loading, and the translation of a {@link Plan}
  * into each node's {@link NodeWork}: collective ranks in plan target
  * order, buckets in schedule order (re-indexed from 0, each rooted at its receiver's rank, copy ranges only
- * for the node that owns it), and the engine instances each node triggers.
+ * for the node that owns it), the engine instances each node triggers, the engine protocol and whether buckets are
+ * checksummed.
  */
 final class BroadcastPlanner {
 
@@ -67,10 +70,12 @@ final class BroadcastPlanner {
                     target.namespace() + "/" + target.pod(), update.getSpec().getEngine().getType().toString().toLowerCase(java.util.Locale.ROOT),
                     target.podIp(), update.getSpec().getEngine().getPort(), update.getSpec().getEngine().getTriggerPath(), target.gpus()));
         }
+        String protocol = update.getSpec().getEngine().getProtocol() == EngineProtocol.CHECKPOINT_ENGINE ? "checkpoint-engine" : "native";
+        boolean checksums = update.getSpec().getVerify() == VerifyMode.Checksum;
         Map<String, NodeWork> work = new TreeMap<>();
         for (String node : ranks.keySet()) {
             work.put(node, new NodeWork(plan.targets().size(), plan.sizing().bucketBytes(), ranks.get(node), buckets.get(node),
-                    instances.getOrDefault(node, List.of()), connectMillis, stepMillis, timeoutMillis));
+                    instances.getOrDefault(node, List.of()), connectMillis, stepMillis, timeoutMillis, protocol, checksums));
         }
         return work;
     }

@@ -29,14 +29,15 @@ import dev.weightlift.protocol.GpuInfo;
 import dev.weightlift.protocol.LoadCheckpoint;
 import dev.weightlift.protocol.PrepareUpdate;
 import dev.weightlift.protocol.ProtocolException;
+import dev.weightlift.protocol.ReleaseCheckpoint;
 import dev.weightlift.protocol.Response;
 import dev.weightlift.protocol.RunUpdate;
 import dev.weightlift.protocol.TargetOutcome;
 import dev.weightlift.protocol.UpdatePrepared;
 import dev.weightlift.protocol.UpdateProgress;
 import dev.weightlift.protocol.UpdateResult;
-import dev.weightlift.protocol.broadcast.CollectiveAddress;
 import dev.weightlift.protocol.broadcast.LoadedTensor;
+import dev.weightlift.protocol.broadcast.NodePrepared;
 import dev.weightlift.protocol.broadcast.NodeWork;
 import dev.weightlift.protocol.broadcast.RunWork;
 import dev.weightlift.protocol.broadcast.WorkCodec;
@@ -61,7 +62,8 @@ import org.slf4j.MDC;
 
 /**
  * One Broadcast update, start to end: lease the pods → assign files to GPUs → agents load → gather their
- * tensor tables → plan → agents prepare (pin, open the collective) → agents run (pipeline, engine triggers)
+ * tensor tables → plan → agents prepare (pin, open the collective and the engine channels, checksum owned buckets)
+ * → agents run (join info and checksums relayed to all; pipeline, engine triggers)
  * with progress → result. Any failure or cancellation aborts every prepared agent and waits for them.
  */
 final class BroadcastRun implements EngineLeases.Holder {
@@ -90,6 +92,7 @@ final class BroadcastRun implements EngineLeases.Holder {
     private final CompletableFuture<String> cancelled = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final Set<String> preparedNodes = ConcurrentHashMap.newKeySet();
+    private final Set<String> loadingNodes = ConcurrentHashMap.newKeySet();
     private final Map<String, UpdateProgress> progressByNode = new ConcurrentHashMap<>();
     private volatile Plan plan;
     private volatile Set<String> runningNodes = Set.of();
@@ -171,14 +174,17 @@ final class BroadcastRun implements EngineLeases.Holder {
             LOG.info("planned update={}\n{}", id, made.summary());
             Map<String, NodeWork> work = BroadcastPlanner.nodeWork(update, made, participants, targets,
                     deadlines.engineConnect().toMillis(), deadlines.step().toMillis(), remaining().toMillis());
-            Map<String, String> endpoints = prepare(work);
-            List<String> rankEndpoints = made.targets().stream().map(t -> endpoints.get(participants.get(t).node())).toList();
+            Map<String, NodePrepared> prepared = prepare(work);
+            List<String> rankEndpoints = made.targets().stream()
+                    .map(t -> prepared.get(participants.get(t).node()).collective().endpoint()).toList();
+            Map<Integer, Long> bucketCrc32 = new TreeMap<>();
+            prepared.values().forEach(p -> bucketCrc32.putAll(p.bucketCrc32()));
             timings.setGatherMillis(stage("gather", gatherStart));
 
             listener.progress(new ExecutionProgress(Phase.Transferring, made.totalBytes(), 0, made.buckets().size(), 0,
                     made.sizing().bucketBytes()));
             long transferStart = System.nanoTime();
-            Map<String, UpdateResult> results = run(work.keySet(), new RunWork(rankEndpoints));
+            Map<String, UpdateResult> results = run(work.keySet(), new RunWork(rankEndpoints, bucketCrc32));
             long transferMillis = stage("transfer", transferStart);
             long reload = results.values().stream().mapToLong(r -> r.stageMillis().getOrDefault("reload", 0L)).max().orElse(0);
             long finalize = results.values().stream().mapToLong(r -> r.stageMillis().getOrDefault("finalize", 0L)).max().orElse(0);
@@ -195,10 +201,12 @@ final class BroadcastRun implements EngineLeases.Holder {
         } catch (FlowFailure f) {
             timings.setTotalMillis((System.nanoTime() - start) / 1_000_000);
             abortAgents(f.getMessage());
+            releaseLoaded();
             LOG.warn("update failed update={} reason={}: {}", id, f.reason(), f.getMessage());
             listener.finished(new ExecutionResult(false, f.reason(), f.getMessage(), f.failedPods(), 0, timings));
         } catch (PlanException | IllegalArgumentException e) {
             abortAgents(e.getMessage());
+            releaseLoaded();
             listener.finished(ExecutionResult.failed("PlanFailed", "cannot plan the update: " + e.getMessage(), Map.of()));
         } catch (TimeoutException e) {
             listener.finished(ExecutionResult.failed("Superseding", e.getMessage(), Map.of()));
@@ -208,6 +216,7 @@ final class BroadcastRun implements EngineLeases.Holder {
         } catch (RuntimeException e) {
             LOG.error("update failed update={}", id, e);
             abortAgents(String.valueOf(e));
+            releaseLoaded();
             listener.finished(ExecutionResult.failed("InternalError", String.valueOf(e), Map.of()));
         } finally {
             leases.release(this);
@@ -281,6 +290,7 @@ final class BroadcastRun implements EngineLeases.Holder {
     private Map<String, CheckpointLoaded> load(Map<String, List<String>> filesByNode) throws FlowFailure {
         String path = update.getSpec().getCheckpoint().getSource().getPath();
         Map<String, CompletableFuture<CheckpointLoaded>> requests = new TreeMap<>();
+        loadingNodes.addAll(filesByNode.keySet());
         filesByNode.forEach((node, files) -> requests.put(node, hub.request(node, new LoadCheckpoint(
                 update.getSpec().getCheckpoint().getName(), update.getSpec().getCheckpoint().getVersion(), path, files), remaining())));
         return awaitAll("loading the checkpoint", requests);
@@ -299,7 +309,7 @@ final class BroadcastRun implements EngineLeases.Holder {
         return BroadcastPlanner.holdings(assignment, participants, byNode);
     }
 
-    private Map<String, String> prepare(Map<String, NodeWork> work) throws FlowFailure {
+    private Map<String, NodePrepared> prepare(Map<String, NodeWork> work) throws FlowFailure {
         Map<String, CompletableFuture<UpdatePrepared>> requests = new TreeMap<>();
         work.forEach((node, part) -> {
             preparedNodes.add(node);
@@ -307,15 +317,15 @@ final class BroadcastRun implements EngineLeases.Holder {
                     update.getSpec().getCheckpoint().getVersion(), WorkCodec.toTree(part)), shortDeadline()));
         });
         Map<String, UpdatePrepared> prepared = awaitAll("preparing the update", requests);
-        Map<String, String> endpoints = new TreeMap<>();
+        Map<String, NodePrepared> answers = new TreeMap<>();
         for (Map.Entry<String, UpdatePrepared> e : prepared.entrySet()) {
             try {
-                endpoints.put(e.getKey(), WorkCodec.fromTree(e.getValue().details(), CollectiveAddress.class).endpoint());
+                answers.put(e.getKey(), WorkCodec.fromTree(e.getValue().details(), NodePrepared.class));
             } catch (ProtocolException ex) {
                 throw new FlowFailure("AgentError", "the agent of node " + e.getKey() + " answered " + ex.getMessage());
             }
         }
-        return endpoints;
+        return answers;
     }
 
     private Map<String, UpdateResult> run(Set<String> nodes, RunWork work) throws FlowFailure {
@@ -378,7 +388,7 @@ final class BroadcastRun implements EngineLeases.Holder {
                 String reason = cause instanceof AgentException a ? switch (a.reason()) {
                     case GONE, NOT_CONNECTED, HUB_CLOSED -> "AgentLost";
                     case TIMEOUT -> "Timeout";
-                    default -> "AgentError";
+                    default -> a.refusal() != null ? a.refusal() : "AgentError";
                 } : "AgentError";
                 throw new FlowFailure(reason, step + " failed on node " + node + ": " + cause.getMessage(), pods);
             }
@@ -418,6 +428,33 @@ final class BroadcastRun implements EngineLeases.Holder {
             Thread.currentThread().interrupt();
         }
         LOG.info("update aborted update={} nodes={} reason={}", id, preparedNodes, reason);
+    }
+
+    /**
+     * Drops the version from the host store of every node asked to load it, so that a failed update leaves the
+     * agents' memory as it found it (bounded like the abort; a node that does not answer keeps it until its
+     * store's retention drops it).
+     */
+    private void releaseLoaded() {
+        if (loadingNodes.isEmpty()) {
+            return;
+        }
+        String name = update.getSpec().getCheckpoint().getName();
+        String version = update.getSpec().getCheckpoint().getVersion();
+        List<CompletableFuture<?>> acks = new ArrayList<>();
+        for (String node : loadingNodes) {
+            acks.add(hub.request(node, new ReleaseCheckpoint(name, version), deadlines.abort()).exceptionally(e -> {
+                LOG.warn("release not acknowledged update={} node={}: {}", id, node, e.getMessage());
+                return null;
+            }));
+        }
+        try {
+            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(deadlines.abort().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.warn("agents did not all release version={} of update={}", version, id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private String checkpointId() {

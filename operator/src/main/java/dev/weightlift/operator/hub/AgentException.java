@@ -8,11 +8,18 @@ public final class AgentException extends RuntimeException {
 
     private final String node;
     private final Reason reason;
+    private final String refusal;
 
     public AgentException(String node, Reason reason, String message) {
+        this(node, reason, message, null);
+    }
+
+    /** {@code refusal}: the reason word of an agent's refusal ({@code Failure.reason}), or null. */
+    public AgentException(String node, Reason reason, String message, String refusal) {
         super(message);
         this.node = node;
         this.reason = reason;
+        this.refusal = refusal;
     }
 
     public String node() {
@@ -21,5 +28,10 @@ public final class AgentException extends RuntimeException {
 
     public Reason reason() {
         return reason;
+    }
+
+    /** Why the agent refused the request, as a word for status (e.g. {@code EngineProtocolUnsupported}), or null. */
+    public String refusal() {
+        return refusal;
     }
 }

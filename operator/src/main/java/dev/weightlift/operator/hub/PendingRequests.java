@@ -53,7 +53,7 @@ final class PendingRequests {
     static Outcome answer(Pending pending, Response response) {
         if (response instanceof Failure failure) {
             return new Outcome(pending, null, new AgentException(pending.node(), AgentException.Reason.FAILED,
-                    "agent on node " + pending.node() + " failed " + pending.describe() + ": " + failure.error()));
+                    "agent on node " + pending.node() + " failed " + pending.describe() + ": " + failure.error(), failure.reason()));
         }
         if (!pending.request().responseType().isInstance(response)) {
             return new Outcome(pending, null, new AgentException(pending.node(), AgentException.Reason.PROTOCOL,

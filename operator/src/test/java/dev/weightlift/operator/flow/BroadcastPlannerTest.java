@@ -2,12 +2,15 @@ package dev.weightlift.operator.flow;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightlift.api.v1alpha1.CheckpointSpec;
+import dev.weightlift.api.v1alpha1.EngineProtocol;
 import dev.weightlift.api.v1alpha1.EngineSpec;
 import dev.weightlift.api.v1alpha1.EngineType;
+import dev.weightlift.api.v1alpha1.VerifyMode;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.api.v1alpha1.WeightUpdateSpec;
 import dev.weightlift.operator.plan.Holding;
@@ -73,6 +76,15 @@ class BroadcastPlannerTest {
         assertEquals("vllm", a.instances().get(0).engineType());
         assertEquals(8000, a.instances().get(0).port());
         assertEquals(3000, a.timeoutMillis());
+        assertEquals("native", a.engineProtocol());
+        assertFalse(a.checksums());
+
+        WeightUpdate verified = update();
+        verified.getSpec().setVerify(VerifyMode.Checksum);
+        verified.getSpec().getEngine().setProtocol(EngineProtocol.CHECKPOINT_ENGINE);
+        NodeWork c = BroadcastPlanner.nodeWork(verified, plan, participants, targets, 1000, 2000, 3000).get("node-b");
+        assertEquals("checkpoint-engine", c.engineProtocol());
+        assertTrue(c.checksums());
     }
 
     @Test

@@ -15,11 +15,17 @@ import java.util.Objects;
  * @param connectMillis  how long an engine worker may take to connect
  * @param stepMillis     deadline of every other wait of the pipeline
  * @param timeoutMillis  what is left of the whole update when the agent gets this
+ * @param engineProtocol the CR's {@code engine.protocol} ({@code native} or {@code checkpoint-engine}): how this
+ *                       node's engine workers are reached
+ * @param checksums      {@code verify: Checksum}: the agent computes the CRC-32 of each bucket it owns while
+ *                       preparing ({@link NodePrepared}) and every engine worker checks each bucket against it
  */
 public record NodeWork(int worldSize, long slotBytes, List<Rank> ranks, List<BucketWork> buckets,
-        List<Instance> instances, long connectMillis, long stepMillis, long timeoutMillis) {
+        List<Instance> instances, long connectMillis, long stepMillis, long timeoutMillis, String engineProtocol,
+        boolean checksums) {
 
     public NodeWork {
+        Objects.requireNonNull(engineProtocol, "engineProtocol");
         ranks = List.copyOf(ranks);
         buckets = List.copyOf(buckets);
         instances = List.copyOf(instances);

@@ -4,6 +4,7 @@ import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.engine.EngineConnector;
 import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.EngineProtocol;
+import dev.weightlift.agent.engine.EngineProtocolUnsupportedException;
 import dev.weightlift.agent.engine.WorkerChannel;
 import dev.weightlift.agent.engine.trigger.TriggerRequest;
 import java.time.Duration;
@@ -45,7 +46,7 @@ public final class CheckpointEngineConnector implements EngineConnector {
     @Override
     public List<WorkerChannel> open(String update, List<Gpu> gpus) throws EngineException {
         if (!"cuda".equals(backend)) {
-            throw new EngineException("update " + update + ": engine.protocol checkpoint-engine requires the cuda backend"
+            throw new EngineProtocolUnsupportedException("update " + update + ": engine.protocol checkpoint-engine requires the cuda backend"
                     + " (its workers open the shared buffer only as a CUDA IPC handle, through torch's"
                     + " rebuild_cuda_tensor); this agent runs the " + backend + " backend");
         }

@@ -1,5 +1,6 @@
 package dev.weightlift.operator.reconciler.weightupdate;
 
+import dev.weightlift.api.v1alpha1.Phase;
 import dev.weightlift.api.v1alpha1.PodResult;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.operator.ops.UpdateMetrics;
@@ -59,6 +60,12 @@ final class Executions {
             return Optional.ofNullable(result);
         }
 
+        /** Whether the execution got as far as sending weights to engines (so an engine may hold part of them). */
+        boolean reachedEngines() {
+            ExecutionProgress p = progress;
+            return p != null && (p.phase() == Phase.Transferring || p.phase() == Phase.Finalizing);
+        }
+
         /** Ends the run with {@code result} unless it already ended (the deadline passed). */
         synchronized void finishWith(ExecutionResult ending) {
             if (result == null) {
@@ -108,12 +115,13 @@ final class Executions {
     }
 
     /** Cancels and forgets the update's execution, if any. */
-    void cancel(ResourceID id, String reason) {
+    Optional<Run> cancel(ResourceID id, String reason) {
         Run run = runs.remove(id);
         if (run != null && run.execution != null) {
             LOG.info("execution cancelled generation={} reason={}", run.generation, reason);
             run.execution.cancel(reason);
         }
+        return Optional.ofNullable(run);
     }
 
     /** Cancels the run's execution but keeps the run (and its result) registered. */

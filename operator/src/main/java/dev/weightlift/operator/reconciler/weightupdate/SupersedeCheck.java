@@ -11,14 +11,16 @@ import java.util.Optional;
 
 /**
  * Conflicts between updates of one namespace: two updates conflict when one pod matches both selectors. The
- * newer (later creation timestamp, then greater name) supersedes the older. Pure.
+ * newer (later creation timestamp, then greater name with runs of digits compared as numbers, so that
+ * {@code step-10} is newer than {@code step-9} created in the same second: timestamps have a resolution of one
+ * second) supersedes the older. Pure.
  */
 public final class SupersedeCheck {
 
     /** Order of age: older first. */
     public static final Comparator<WeightUpdate> AGE = Comparator
             .comparing((WeightUpdate u) -> created(u))
-            .thenComparing(u -> u.getMetadata().getName());
+            .thenComparing((WeightUpdate u) -> u.getMetadata().getName(), SupersedeCheck::compareNatural);
 
     private SupersedeCheck() {
     }
@@ -49,6 +51,44 @@ public final class SupersedeCheck {
             }
         }
         return result;
+    }
+
+    /** Compares names with each run of digits compared as a number: {@code step-9 < step-10}. */
+    static int compareNatural(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            char ca = a.charAt(i);
+            char cb = b.charAt(j);
+            if (Character.isDigit(ca) && Character.isDigit(cb)) {
+                int endA = digitsEnd(a, i);
+                int endB = digitsEnd(b, j);
+                String da = a.substring(i, endA).replaceFirst("^0+(?=.)", "");
+                String db = b.substring(j, endB).replaceFirst("^0+(?=.)", "");
+                int byValue = da.length() != db.length() ? Integer.compare(da.length(), db.length()) : da.compareTo(db);
+                if (byValue != 0) {
+                    return byValue;
+                }
+                i = endA;
+                j = endB;
+            } else {
+                if (ca != cb) {
+                    return Character.compare(ca, cb);
+                }
+                i++;
+                j++;
+            }
+        }
+        int byRest = Integer.compare(a.length() - i, b.length() - j);
+        return byRest != 0 ? byRest : a.compareTo(b);
+    }
+
+    private static int digitsEnd(String s, int from) {
+        int end = from;
+        while (end < s.length() && Character.isDigit(s.charAt(end))) {
+            end++;
+        }
+        return end;
     }
 
     private static Instant created(WeightUpdate update) {

@@ -237,6 +237,10 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
         write(update, observation);
         // The run stays registered until the cache shows the final status: a reconcile on a stale copy must not start it again.
         if (run.markFinishRecorded()) {
+            if (!result.succeeded() && run.reachedEngines()) {
+                flagNeedsUpdate(run, "update " + update.getMetadata().getName() + " to version " + version + " did not complete ("
+                        + result.reason() + "); the engine may hold part of it");
+            }
             if (succeeded) {
                 events.normal(update, "Succeeded", observation.message());
             } else {
@@ -244,6 +248,14 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
             }
             metrics.finished(succeeded ? Phase.Succeeded : Phase.Failed, Duration.between(run.startedAt, clock.instant()));
         }
+    }
+
+    /** Flags every target of a run that reached the engines but did not complete: never reported current. */
+    private void flagNeedsUpdate(Executions.Run run, String why) {
+        for (Target target : run.targets) {
+            podMarker.markNeedsUpdate(target, why);
+        }
+        LOG.info("pods flagged as needing an update pods={}", run.targets.size());
     }
 
     private static int timeoutSeconds(WeightUpdate update) {
@@ -281,7 +293,10 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
 
     @Override
     public DeleteControl cleanup(WeightUpdate update, Context<WeightUpdate> context) {
-        executions.cancel(ResourceID.fromResource(update), "deleted");
+        executions.cancel(ResourceID.fromResource(update), "deleted")
+                .filter(run -> run.result().isEmpty() && run.reachedEngines())
+                .ifPresent(run -> flagNeedsUpdate(run, "update " + update.getMetadata().getName() + " to version " + version(update)
+                        + " was deleted mid-transfer; the engine may hold part of it"));
         scaleUps.cancel(ResourceID.fromResource(update), "deleted");
         metrics.forget(update.getMetadata().getNamespace(), update.getMetadata().getName());
         LOG.info("update deleted");
