@@ -145,7 +145,8 @@ public final class UpdateService implements StatusSources, AutoCloseable {
 
     /**
      * Reads the files into the host store (once per version; a version held in part, e.g. a share read by P2P,
-     * gets the files' tensors it lacks) and reports every tensor held.
+     * gets the files' tensors it lacks) and reports every tensor held. A held version whose files can no longer
+     * be read (a rollback to a version whose files are gone) is reported as held.
      */
     public CheckpointLoaded load(LoadCheckpoint request) throws IOException {
         CheckpointVersion loaded = store.get(request.name(), request.version()).orElse(null);
@@ -159,7 +160,12 @@ public final class UpdateService implements StatusSources, AutoCloseable {
             files.add(path);
         }
         if (loaded != null) {
-            loaded = store.complete(request.name(), request.version(), files);
+            try {
+                loaded = store.complete(request.name(), request.version(), files);
+            } catch (IOException e) {
+                LOG.warn("checkpoint held, its files unreadable: serving what is held checkpoint={} version={} tensors={} error={}",
+                        request.name(), request.version(), loaded.tensors().size(), e.getMessage());
+            }
         } else {
             loaded = store.load(request.name(), request.version(), files);
             LOG.info("checkpoint loaded checkpoint={} version={} files={} bytes={}", request.name(), request.version(),
