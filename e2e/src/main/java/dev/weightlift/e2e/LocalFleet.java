@@ -78,15 +78,21 @@ public final class LocalFleet implements AutoCloseable {
      * @param classpath   the agent's runtime classpath
      * @param engineFaults extra arguments of some engines (fault injection), by engine index (node-major)
      * @param gpusPerInstance GPUs of one engine (pod), consecutive GPUs of a node; divides {@code gpusPerNode}
+     * @param spareGpusPerNode more fake GPUs of each of the first nodes, without engines (for {@link #addPod})
      */
     public record Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
-            String classpath, Map<Integer, List<String>> engineFaults, int gpusPerInstance) {
+            String classpath, Map<Integer, List<String>> engineFaults, int gpusPerInstance, int spareGpusPerNode) {
 
         public Options {
             engineFaults = Map.copyOf(engineFaults);
             if (gpusPerInstance < 1 || gpusPerNode % gpusPerInstance != 0) {
                 throw new IllegalArgumentException("gpusPerInstance " + gpusPerInstance + " does not divide gpusPerNode " + gpusPerNode);
             }
+        }
+
+        public Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
+                String classpath, Map<Integer, List<String>> engineFaults, int gpusPerInstance) {
+            this(nodes, gpusPerNode, shape, workDir, python, pythonPath, classpath, engineFaults, gpusPerInstance, 0);
         }
 
         public Options(int nodes, int gpusPerNode, TinyCheckpoint.Shape shape, Path workDir, String python, Path pythonPath,
@@ -164,7 +170,7 @@ public final class LocalFleet implements AutoCloseable {
         for (int n = 0; n < options.nodes(); n++) {
             nodes.add("node-" + n);
         }
-        addNodes(nodes, options.gpusPerNode());
+        addNodes(nodes, options.gpusPerNode(), options.spareGpusPerNode());
     }
 
     /**
@@ -174,31 +180,56 @@ public final class LocalFleet implements AutoCloseable {
      * @return the new pods
      */
     public List<EnginePod> addNodes(List<String> nodes, int gpusPerNode) throws Exception {
+        return addNodes(nodes, gpusPerNode, 0);
+    }
+
+    private List<EnginePod> addNodes(List<String> nodes, int gpusPerNode, int spareGpus) throws Exception {
         for (String node : nodes) {
-            startAgent(node, gpusPerNode);
+            startAgent(node, gpusPerNode + spareGpus);
         }
         Waits.until("every agent registered with the hub", START_DEADLINE,
                 () -> nodes.stream().allMatch(n -> hub.agent(n).isPresent()));
-        List<EngineProcess> started = new ArrayList<>();
         List<EnginePod> added = new ArrayList<>();
         for (String node : nodes) {
-            AgentInfo agent = hub.agent(node).orElseThrow();
-            List<GpuInfo> gpus = agent.gpus();
+            List<GpuInfo> gpus = hub.agent(node).orElseThrow().gpus().subList(0, gpusPerNode);
             for (int first = 0; first < gpus.size(); first += options.gpusPerInstance()) {
-                List<String> uuids = gpus.subList(first, first + options.gpusPerInstance()).stream().map(GpuInfo::uuid).toList();
-                String name = "llm-" + node + "-" + gpus.get(first).index();
-                String ip = ipPrefix + nextAddress++;
-                List<String> args = new ArrayList<>(List.of("--fault-file", faultFile(name).toString()));
-                args.addAll(options.engineFaults().getOrDefault(engines.size(), List.of()));
-                EngineProcess engine = EngineProcess.start(name, options.python(), options.pythonPath(), ip, enginePort,
-                        uuids, options.shape(), args, options.workDir().resolve(node).resolve(name + ".log"));
-                engines.add(engine);
-                started.add(engine);
-                resources.add(engine);
-                EnginePod pod = new EnginePod(name, node, uuids, ip);
-                pods.add(pod);
-                added.add(pod);
+                added.add(newPod(node, gpus.subList(first, first + options.gpusPerInstance())));
             }
+        }
+        return startPods(added);
+    }
+
+    /**
+     * Brings up one more engine and its pod on a spare GPU of {@code node} (see {@link Options#spareGpusPerNode}),
+     * as a pod that lands on a node of the fleet.
+     */
+    public EnginePod addPod(String node) throws Exception {
+        Set<String> used = new java.util.HashSet<>();
+        pods.stream().filter(p -> p.node().equals(node)).forEach(p -> used.addAll(p.gpus()));
+        List<GpuInfo> free = agent(node).gpus().stream().filter(g -> !used.contains(g.uuid())).toList();
+        if (free.size() < options.gpusPerInstance()) {
+            throw new IllegalStateException("node " + node + " has " + free.size() + " spare GPUs, a pod needs " + options.gpusPerInstance());
+        }
+        return startPods(List.of(newPod(node, free.subList(0, options.gpusPerInstance())))).get(0);
+    }
+
+    private EnginePod newPod(String node, List<GpuInfo> gpus) {
+        return new EnginePod("llm-" + node + "-" + gpus.get(0).index(), node, gpus.stream().map(GpuInfo::uuid).toList(),
+                ipPrefix + nextAddress++);
+    }
+
+    /** Starts the pods' engines, then creates the pods and waits until they run. */
+    private List<EnginePod> startPods(List<EnginePod> added) throws Exception {
+        List<EngineProcess> started = new ArrayList<>();
+        for (EnginePod pod : added) {
+            List<String> args = new ArrayList<>(List.of("--fault-file", faultFile(pod.name()).toString()));
+            args.addAll(options.engineFaults().getOrDefault(engines.size(), List.of()));
+            EngineProcess engine = EngineProcess.start(pod.name(), options.python(), options.pythonPath(), pod.ip(), enginePort,
+                    pod.gpus(), options.shape(), args, options.workDir().resolve(pod.node()).resolve(pod.name() + ".log"));
+            engines.add(engine);
+            started.add(engine);
+            resources.add(engine);
+            pods.add(pod);
         }
         for (EngineProcess engine : started) {
             engine.awaitReady(START_DEADLINE);
@@ -224,7 +255,11 @@ public final class LocalFleet implements AutoCloseable {
      * running. Returns once every agent registered again.
      */
     public void restartAgents() throws Exception {
-        List<String> nodes = new ArrayList<>(agents.keySet());
+        restartAgents(new ArrayList<>(agents.keySet()));
+    }
+
+    /** Restarts the agents of {@code nodes} only, as {@link #restartAgents()} does. */
+    public void restartAgents(List<String> nodes) throws Exception {
         for (String node : nodes) {
             AgentProcess old = agents.remove(node);
             resources.remove(old);

@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pods that join after a Broadcast are filled without any action: first by P2P from the host memory of the
- * nodes that hold the version (every byte checked; the existing engines and their GPUs see no byte), then,
- * after every agent restarted (no node holds the version), from the checkpoint source, which the status says.
+ * nodes that hold the version (every byte checked; the existing engines and their GPUs see no byte); a pod that
+ * lands on a fleet node (which holds only its share) reads just what that node lacks; once a single node holds
+ * only its share, a new pod gets that share by P2P and the rest from the source; after every agent restarted
+ * (no node holds the version), from the checkpoint source; the status says how each time.
  */
 class P2pScaleUpE2ETest {
 
@@ -39,7 +41,7 @@ class P2pScaleUpE2ETest {
         work = Files.createTempDirectory(Path.of("target"), "e2e-p2p-");
         fleet = LocalFleet.start(new LocalFleet.Options(2, 2, SHAPE, work.toAbsolutePath(),
                 System.getProperty("weightlift.python", "/usr/bin/python3"), Path.of("../agent/python").toAbsolutePath().normalize(),
-                System.getProperty("java.class.path")));
+                System.getProperty("java.class.path"), Map.of(), 1, 1));
     }
 
     @AfterAll
@@ -94,15 +96,41 @@ class P2pScaleUpE2ETest {
                     pod.node() + " pushed the checkpoint into its one engine: " + counters);
         }
 
+        LocalFleet.EnginePod landed = fleet.addPod("node-0");
+        PodResult toppedUp = awaitFilled(landed);
+        assertTrue(toppedUp.getMessage().contains("by P2P from node") && toppedUp.getMessage().contains("node node-0 held"),
+                toppedUp::getMessage);
+        Map<String, Double> node0 = fleet.agentCounters("node-0", "weightlift_");
+        double lacked = p2pBytes(node0);
+        assertTrue(lacked > 0 && lacked < checkpoint.bytes(), () -> "node-0 read only the share it lacked: " + node0);
+        assertEquals(bytesPerGpu, node0.get(PIPELINE_BYTES + "{gpu=\"" + landed.gpus().get(0) + "\"}"), "the landed pod got it all");
+        assertVerified(checkpoint, 7);
+
+        fleet.restartAgents(List.of("node-0", "node-2", "node-3"));
+        double share = checkpoint.bytes() - lacked;
+        PodResult mixed = awaitFilled(fleet.addNodes(List.of("node-4"), 1).get(0));
+        assertTrue(mixed.getMessage().contains("by P2P from node node-1") && mixed.getMessage().contains("from the checkpoint source"),
+                () -> "node-1 holds only its share, the rest comes from the source, and the status says so: " + mixed.getMessage());
+        assertTrue(p2pBytes(fleet.agentCounters("node-4", "weightlift_")) < share + 1,
+                "node-4 read by P2P at most node-1's share");
+        assertVerified(checkpoint, 8);
+
         fleet.restartAgents();
-        List<LocalFleet.EnginePod> afterRestart = fleet.addNodes(List.of("node-4"), 1);
+        List<LocalFleet.EnginePod> afterRestart = fleet.addNodes(List.of("node-5"), 1);
         PodResult fromSource = awaitFilled(afterRestart.get(0));
         assertTrue(fromSource.getMessage().contains("from the checkpoint source"), fromSource::getMessage);
+        assertVerified(checkpoint, 9);
+        assertEquals(0.0, p2pBytes(fleet.agentCounters("node-5", "weightlift_")), "node-5 read nothing by P2P");
+    }
+
+    private static void assertVerified(TinyCheckpoint checkpoint, int engines) throws Exception {
         LocalFleet.Verification all = fleet.verify(checkpoint, "v1");
         assertTrue(all.ok(), () -> String.join("\n", all.problems()));
-        assertEquals(7 * checkpoint.bytes(), all.bytesChecked());
-        assertEquals(0.0, counters(fleet.agentCounters("node-4", "weightlift_"), P2P_BYTES).values().stream()
-                .mapToDouble(Double::doubleValue).sum(), "node-4 read nothing by P2P");
+        assertEquals(engines * checkpoint.bytes(), all.bytesChecked());
+    }
+
+    private static double p2pBytes(Map<String, Double> all) {
+        return counters(all, P2P_BYTES).values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
     private static double kept(String node) {

@@ -47,7 +47,7 @@ final class Samples {
                 new ReleaseCheckpoint("llama", "step-6"),
                 new ExposeCheckpoint("llama", "step-7"),
                 new CheckpointExposed("llama", "step-7", "10.0.0.5", 7200, List.of("AAAA", "BBBB"), tensors),
-                new FetchCheckpoint("llama", "step-7", work),
+                new FetchCheckpoint("ns/update-1/scale-up/pod-3", "llama", "step-7", work),
                 new KeepCheckpoints(List.of(new KeepCheckpoints.Kept("llama", "step-7"))),
                 new Ack(),
                 new Failure("file model-00001.safetensors: header length 99999999999 is over the file size"));

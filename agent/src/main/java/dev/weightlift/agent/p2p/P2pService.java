@@ -6,6 +6,7 @@ import dev.weightlift.agent.store.HostStore;
 import dev.weightlift.agent.store.TensorLocation;
 import dev.weightlift.agent.store.safetensors.Dtype;
 import dev.weightlift.agent.transport.ucx.BufferDescriptor;
+import dev.weightlift.agent.transport.ucx.P2pException;
 import dev.weightlift.agent.transport.ucx.P2pHolder;
 import dev.weightlift.agent.transport.ucx.P2pReceiver;
 import dev.weightlift.agent.transport.ucx.P2pReceiverOptions;
@@ -33,6 +34,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,10 +61,17 @@ public final class P2pService implements AutoCloseable {
     private final Counter bytesRead;
     private final Map<String, Exposed> exposed = new HashMap<>();
     private final Map<String, CheckpointPin> kept = new HashMap<>();
+    private final Map<String, Fetch> fetches = new ConcurrentHashMap<>();
     private P2pHolder holder;
     private P2pReceiver receiver;
 
     private record Exposed(CheckpointPin pin, List<BufferDescriptor> descriptors) {
+    }
+
+    /** A fetch in flight: set {@code abortReason} to stop it; {@code done} completes once it stopped. */
+    private static final class Fetch {
+        volatile String abortReason;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
     }
 
     public P2pService(HostStore store, String hostIp, int port, Duration readTimeout, MeterRegistry meters) {
@@ -92,14 +105,49 @@ public final class P2pService implements AutoCloseable {
                 current.descriptors().stream().map(BufferDescriptor::toBase64).toList(), report.tensors());
     }
 
-    /** Builds the version from the holders' buffers (unless already held) and reports it like a load. */
+    /**
+     * Builds the version from the holders' buffers, or adds the tensors read to the share of it held already,
+     * and reports it like a load. {@link #abort} of the request's update stops it; nothing read stays then.
+     */
     public CheckpointLoaded fetch(FetchCheckpoint request) throws ProtocolException, IOException {
+        FetchWork work = WorkCodec.fromTree(request.work(), FetchWork.class);
         CheckpointVersion held = store.get(request.name(), request.version()).orElse(null);
-        if (held == null) {
-            FetchWork work = WorkCodec.fromTree(request.work(), FetchWork.class);
-            held = receive(request.name(), request.version(), work);
+        if (held == null || !work.buffers().isEmpty()) {
+            Fetch fetch = new Fetch();
+            if (fetches.putIfAbsent(request.updateId(), fetch) != null) {
+                throw new IllegalStateException("update " + request.updateId() + " is fetching already on this node");
+            }
+            try {
+                held = receive(request.name(), request.version(), work, fetch);
+            } finally {
+                fetches.remove(request.updateId(), fetch);
+                fetch.done.complete(null);
+            }
         }
         return UpdateService.report(request.name(), request.version(), held);
+    }
+
+    /**
+     * Stops the fetch of {@code updateId}, if one runs, and waits (at most {@code wait}) until it has stopped and
+     * freed what it allocated.
+     *
+     * @throws IllegalStateException when it did not stop in time
+     */
+    public void abort(String updateId, String reason, Duration wait) {
+        Fetch fetch = fetches.get(updateId);
+        if (fetch == null) {
+            return;
+        }
+        LOG.info("aborting p2p fetch update={} reason={}", updateId, reason);
+        fetch.abortReason = reason;
+        try {
+            fetch.done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            throw new IllegalStateException("the p2p fetch of update " + updateId + " did not stop within " + wait.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while aborting the p2p fetch of update " + updateId, e);
+        }
     }
 
     /** Pins exactly the listed versions that are held; stops serving and unpins every other. */
@@ -138,7 +186,7 @@ public final class P2pService implements AutoCloseable {
         return (long) bytesRead.count();
     }
 
-    private CheckpointVersion receive(String name, String version, FetchWork work) throws IOException {
+    private CheckpointVersion receive(String name, String version, FetchWork work, Fetch fetch) throws IOException {
         List<List<RangeRead>> readsByBuffer = new ArrayList<>();
         List<Long> sizes = new ArrayList<>();
         List<TensorLocation> tensors = new ArrayList<>();
@@ -170,8 +218,11 @@ public final class P2pService implements AutoCloseable {
         CheckpointVersion received = store.receive(name, version, sizes, tensors, buffers -> {
             P2pReceiver reader = receiver();
             for (int b = 0; b < buffers.size(); b++) {
+                if (fetch.abortReason != null) {
+                    throw new P2pException("reading stopped: " + fetch.abortReason);
+                }
                 try {
-                    reader.read(readsByBuffer.get(b), buffers.get(b), readTimeout);
+                    reader.read(readsByBuffer.get(b), buffers.get(b), readTimeout, () -> fetch.abortReason);
                 } finally {
                     reader.release(buffers.get(b));
                 }

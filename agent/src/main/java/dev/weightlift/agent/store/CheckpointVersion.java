@@ -2,6 +2,7 @@ package dev.weightlift.agent.store;
 
 import dev.weightlift.agent.device.MemoryRegion;
 import dev.weightlift.agent.store.meta.CheckpointMetadata;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,17 @@ public final class CheckpointVersion {
     /** The compact form the agent reports to the operator. */
     public CheckpointMetadata metadata() {
         return CheckpointMetadata.of(name, version, buffers.stream().map(MemoryRegion::size).toList(), tensors);
+    }
+
+    /** This version with {@code more} buffers after its own, holding {@code moreTensors} (buffer indices counted from 0 in {@code more}). */
+    CheckpointVersion with(List<MemoryRegion> more, List<TensorLocation> moreTensors) {
+        List<MemoryRegion> allBuffers = new ArrayList<>(buffers);
+        allBuffers.addAll(more);
+        List<TensorLocation> allTensors = new ArrayList<>(tensors);
+        for (TensorLocation t : moreTensors) {
+            allTensors.add(new TensorLocation(t.name(), t.dtype(), t.shape(), t.nbytes(), buffers.size() + t.buffer(), t.offset()));
+        }
+        return new CheckpointVersion(name, version, inPlace, allBuffers, allTensors);
     }
 
     void free() {

@@ -111,7 +111,8 @@ public final class HostStore implements AutoCloseable {
 
     /**
      * Allocates pinned buffers of {@code bufferSizes} and lets {@code receiver} fill them; the version holds
-     * {@code tensors} (each inside its buffer). Nothing stays held when the receiver fails.
+     * {@code tensors} (each inside its buffer). When the version is held already (a share of it), the buffers
+     * are added to it and the tensors must be ones it lacks. Nothing new stays held when the receiver fails.
      */
     public CheckpointVersion receive(String name, String version, List<Long> bufferSizes, List<TensorLocation> tensors,
             Receiver receiver) throws IOException {
@@ -122,7 +123,7 @@ public final class HostStore implements AutoCloseable {
             }
         }
         LoadPlan plan = new LoadPlan(List.copyOf(bufferSizes), List.copyOf(tensors), List.of(), List.of(), List.of());
-        return admit(name, version, plan, false, () -> {
+        Fill fill = () -> {
             List<MemoryRegion> buffers = new ArrayList<>();
             try {
                 for (long size : bufferSizes) {
@@ -134,7 +135,26 @@ public final class HostStore implements AutoCloseable {
                 buffers.forEach(MemoryRegion::close);
                 throw e;
             }
-        });
+        };
+        return get(name, version).isPresent() ? extend(name, version, plan, fill) : admit(name, version, plan, false, fill);
+    }
+
+    /**
+     * Tops up the held {@code name@version} (a share of the checkpoint) with the tensors of {@code files} it
+     * lacks, read by copy into new buffers; returns the version as held then (unchanged when it lacks none).
+     *
+     * @throws IllegalStateException the version is not held
+     */
+    public CheckpointVersion complete(String name, String version, List<Path> files) throws IOException {
+        CheckpointVersion held = get(name, version)
+                .orElseThrow(() -> new IllegalStateException("host store holds no checkpoint " + key(name, version) + " to complete"));
+        List<SafetensorsHeader> headers = readHeaders(files);
+        boolean lacks = headers.stream().flatMap(h -> h.tensors().stream()).anyMatch(t -> held.tensor(t.name()).isEmpty());
+        if (!lacks) {
+            return held;
+        }
+        LoadPlan plan = LoadPlanner.copyPlan(headers, config.bufferCapacity(), config.chunkBytes(), t -> held.tensor(t).isEmpty());
+        return extend(name, version, plan, () -> loader.read(files, headers, plan));
     }
 
     public synchronized Optional<CheckpointVersion> get(String name, String version) {
@@ -276,6 +296,59 @@ public final class HostStore implements AutoCloseable {
         return loaded;
     }
 
+    /** Adds the buffers {@code fill} makes (holding {@code plan}'s tensors) to the held version; its pins stay valid. */
+    private CheckpointVersion extend(String name, String version, LoadPlan plan, Fill fill) throws IOException {
+        String key = key(name, version);
+        long bytes = plan.totalBytes();
+        Entry entry;
+        synchronized (this) {
+            entry = entries.get(key);
+            if (closed || entry == null || entry.loaded == null) {
+                throw new IllegalStateException("host store holds no checkpoint " + key + " to top up");
+            }
+            if (entry.extending) {
+                throw new IllegalStateException("checkpoint " + key + " is being topped up already");
+            }
+            for (TensorLocation t : plan.tensors()) {
+                if (entry.loaded.tensor(t.name()).isPresent()) {
+                    throw new IllegalArgumentException("checkpoint " + key + " holds tensor " + t.name() + " already");
+                }
+            }
+            if (bytes > config.budgetBytes() - reservedBytes) {
+                throw new MemoryLimitException("host store: topping up checkpoint " + key + " (held: " + heldSummary() + ")", bytes,
+                        reservedBytes, config.budgetBytes());
+            }
+            entry.extending = true;
+            reservedBytes += bytes;
+        }
+        List<MemoryRegion> buffers;
+        try {
+            buffers = fill.run();
+        } catch (IOException | RuntimeException | Error e) {
+            synchronized (this) {
+                entry.extending = false;
+                reservedBytes -= bytes;
+            }
+            LOG.warn("checkpoint top-up failed checkpoint={} version={} error={}", name, version, e.toString());
+            throw e;
+        }
+        CheckpointVersion grown;
+        synchronized (this) {
+            entry.extending = false;
+            if (closed || entries.get(key) != entry || entry.loaded == null) {
+                reservedBytes -= bytes;
+                buffers.forEach(MemoryRegion::close);
+                throw new IllegalStateException("checkpoint " + key + " was dropped while being topped up");
+            }
+            grown = entry.loaded.with(buffers, plan.tensors());
+            entry.loaded = grown;
+            entry.bytes += bytes;
+        }
+        LOG.info("checkpoint topped up checkpoint={} version={} tensors={} bytes={} heldBytes={}", name, version, plan.tensors().size(),
+                bytes, grown.bytes());
+        return grown;
+    }
+
     private synchronized Entry reserve(String name, String version, long bytes) {
         if (closed) {
             throw new IllegalStateException("host store is closed");
@@ -363,10 +436,11 @@ public final class HostStore implements AutoCloseable {
     private static final class Entry {
         final String name;
         final String version;
-        final long bytes;
+        long bytes;
         final Map<String, Integer> pins = new LinkedHashMap<>();
         CheckpointVersion loaded;
         boolean retired;
+        boolean extending;
 
         Entry(String name, String version, long bytes) {
             this.name = name;

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /** Pure planning of how checkpoint files map to buffers (no I/O). */
 final class LoadPlanner {
@@ -25,6 +26,12 @@ final class LoadPlanner {
      */
     static LoadPlan copyPlan(List<SafetensorsHeader> files, long bufferCapacity, long chunkBytes)
             throws SafetensorsException {
+        return copyPlan(files, bufferCapacity, chunkBytes, name -> true);
+    }
+
+    /** The copy layout of only the tensors {@code wanted} names (the rest of the files is not read). */
+    static LoadPlan copyPlan(List<SafetensorsHeader> files, long bufferCapacity, long chunkBytes, Predicate<String> wanted)
+            throws SafetensorsException {
         checkUniqueNames(files);
         long capacity = bufferCapacity;
         for (SafetensorsHeader file : files) {
@@ -41,6 +48,9 @@ final class LoadPlanner {
         for (int f = 0; f < files.size(); f++) {
             SafetensorsHeader file = files.get(f);
             for (TensorInfo tensor : file.tensors()) {
+                if (!wanted.test(tensor.name())) {
+                    continue;
+                }
                 long slot = align(tensor.nbytes());
                 if (buffer < 0 || used + slot > capacity) {
                     if (buffer >= 0) {

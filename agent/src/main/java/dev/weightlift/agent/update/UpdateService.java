@@ -131,7 +131,10 @@ public final class UpdateService implements StatusSources, AutoCloseable {
                 .handle(LoadCheckpoint.class, (request, context) -> service.load(request))
                 .handle(PrepareUpdate.class, (request, context) -> service.prepare(request))
                 .handle(RunUpdate.class, (request, context) -> service.run(request, context::progress))
-                .handle(AbortUpdate.class, (request, context) -> service.abort(request))
+                .handle(AbortUpdate.class, (request, context) -> {
+                    p2p.abort(request.updateId(), request.reason(), ABORT_WAIT);
+                    return service.abort(request);
+                })
                 .handle(ReleaseCheckpoint.class, (request, context) -> service.release(request))
                 .handle(ExposeCheckpoint.class, (request, context) -> p2p.expose(request))
                 .handle(FetchCheckpoint.class, (request, context) -> p2p.fetch(request))
@@ -140,19 +143,30 @@ public final class UpdateService implements StatusSources, AutoCloseable {
         return service;
     }
 
-    /** Reads the files into the host store (once per version) and reports every tensor held. */
+    /**
+     * Reads the files into the host store (once per version; a version held in part, e.g. a share read by P2P,
+     * gets the files' tensors it lacks) and reports every tensor held. A held version whose files can no longer
+     * be read (a rollback to a version whose files are gone) is reported as held.
+     */
     public CheckpointLoaded load(LoadCheckpoint request) throws IOException {
         CheckpointVersion loaded = store.get(request.name(), request.version()).orElse(null);
-        if (loaded == null) {
-            Path source = Path.of(request.sourcePath());
-            List<Path> files = new ArrayList<>();
-            for (String file : request.files()) {
-                Path path = source.resolve(file).normalize();
-                if (!path.startsWith(source.normalize())) {
-                    throw new IOException("checkpoint file '" + file + "' lies outside " + source);
-                }
-                files.add(path);
+        Path source = Path.of(request.sourcePath());
+        List<Path> files = new ArrayList<>();
+        for (String file : request.files()) {
+            Path path = source.resolve(file).normalize();
+            if (!path.startsWith(source.normalize())) {
+                throw new IOException("checkpoint file '" + file + "' lies outside " + source);
             }
+            files.add(path);
+        }
+        if (loaded != null) {
+            try {
+                loaded = store.complete(request.name(), request.version(), files);
+            } catch (IOException e) {
+                LOG.warn("checkpoint held, its files unreadable: serving what is held checkpoint={} version={} tensors={} error={}",
+                        request.name(), request.version(), loaded.tensors().size(), e.getMessage());
+            }
+        } else {
             loaded = store.load(request.name(), request.version(), files);
             LOG.info("checkpoint loaded checkpoint={} version={} files={} bytes={}", request.name(), request.version(),
                     files.size(), loaded.bytes());

@@ -82,6 +82,32 @@ class HostStoreTest {
     }
 
     @Test
+    void aHeldShareIsCompletedWithTheTensorsItLacksWhilePinsOfTheShareStayValid() throws IOException {
+        Path a = shard("a", 1, 12);
+        Path b = shard("b", 2, 9);
+        CheckpointVersion share = store.load("llm", "v1", List.of(a));
+        CheckpointPin pin = store.pin("llm", "v1", "serving");
+
+        CheckpointVersion whole = store.complete("llm", "v1", List.of(a, b));
+
+        assertHoldsWrittenBytes(whole);
+        assertEquals(whole, store.get("llm", "v1").orElseThrow());
+        assertEquals(whole.bytes(), store.bytesInUse());
+        assertTrue(whole.bytes() > share.bytes());
+        assertTrue(whole.buffers().containsAll(share.buffers()), "the share's buffers stay where they were");
+        assertEquals(whole, store.complete("llm", "v1", List.of(b)), "nothing lacking: unchanged");
+        TensorLocation first = share.tensors().get(0);
+        IllegalArgumentException again = assertThrows(IllegalArgumentException.class, () -> store.receive("llm", "v1",
+                List.of(first.nbytes()), List.of(new TensorLocation(first.name(), first.dtype(), first.shape(), first.nbytes(), 0, 0)),
+                buffers -> { }));
+        assertTrue(again.getMessage().contains("holds tensor " + first.name() + " already"), again.getMessage());
+        assertEquals(whole.bytes(), store.bytesInUse());
+        pin.close();
+        assertTrue(store.release("llm", "v1"));
+        assertEquals(0, store.bytesInUse());
+    }
+
+    @Test
     void loadsFilesIntoAlignedPinnedBuffersAndReleasesEveryByte() throws IOException {
         long start = allocator.bytesInUse();
         List<Path> files = List.of(shard("a", 1, 40), shard("b", 2, 25));

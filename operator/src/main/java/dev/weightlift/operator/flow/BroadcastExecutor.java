@@ -81,8 +81,9 @@ public final class BroadcastExecutor implements UpdateExecutor, P2pExecutor, Aut
 
     /**
      * Fills one pod that joined later, under the same engine leases as the Broadcasts: P2P reads from the
-     * holders' host memory into the host store of the pod's node ({@link P2pFill}), or, without holders, a load
-     * from the source there; then the ordinary pipeline into the pod's engine only.
+     * holders' host memory into the host store of the pod's node ({@link P2pFill}) and a load from the source
+     * there of whatever no holder has (everything, without holders); then the ordinary pipeline into the pod's
+     * engine only.
      */
     @Override
     public Execution start(ScaleUpRequest request, ExecutionListener listener) {
@@ -94,7 +95,7 @@ public final class BroadcastExecutor implements UpdateExecutor, P2pExecutor, Aut
             return reason -> { };
         }
         String id = BroadcastRun.updateId(request.update()) + "/scale-up/" + target.pod();
-        P2pFill fill = request.fromSource() ? null : new P2pFill(current, request.update(), request.holders());
+        P2pFill fill = new P2pFill(current, request.update(), request.holders());
         return submit(new BroadcastRun(id, request.update(), List.of(target), listener, current, leases, deadlines, metrics, fill));
     }
 

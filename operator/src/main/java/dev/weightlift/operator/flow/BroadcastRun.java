@@ -73,8 +73,8 @@ final class BroadcastRun implements EngineLeases.Holder {
      * reads); the load then finds it held. Absent for a Broadcast.
      */
     interface Prefill {
-        /** Returns what it did, in words, for the log and the result. */
-        String run(BroadcastRun run, List<TensorMeta> tensors, Map<String, Participant> targets) throws FlowFailure;
+        /** Returns how the weights reach the targets' nodes, for the log and the result. */
+        ExecutionResult.Arrival run(BroadcastRun run, List<TensorMeta> tensors, Map<String, Participant> targets) throws FlowFailure;
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(BroadcastRun.class);
@@ -157,10 +157,10 @@ final class BroadcastRun implements EngineLeases.Holder {
                     LoadRequest.Granularity.FILE));
 
             long loadStart = System.nanoTime();
-            String filled = "";
+            ExecutionResult.Arrival arrival = null;
             if (prefill != null) {
-                filled = prefill.run(this, tensors, participants);
-                LOG.info("prefilled update={}: {}", id, filled);
+                arrival = prefill.run(this, tensors, participants);
+                LOG.info("prefilled update={}: {}", id, arrival);
                 checkCancelled();
             }
             Map<String, CheckpointLoaded> loaded = load(assignment.filesByNode());
@@ -197,7 +197,7 @@ final class BroadcastRun implements EngineLeases.Holder {
             listener.progress(new ExecutionProgress(Phase.Finalizing, made.totalBytes(), made.totalBytes(), made.buckets().size(),
                     made.buckets().size(), made.sizing().bucketBytes()));
             LOG.info("update succeeded update={} bytes={} millis={}", id, made.totalBytes(), timings.getTotalMillis());
-            listener.finished(new ExecutionResult(true, "Succeeded", filled, Map.of(), made.totalBytes(), timings));
+            listener.finished(new ExecutionResult(true, "Succeeded", "", Map.of(), made.totalBytes(), timings, arrival));
         } catch (FlowFailure f) {
             timings.setTotalMillis((System.nanoTime() - start) / 1_000_000);
             abortAgents(f.getMessage());
@@ -394,6 +394,11 @@ final class BroadcastRun implements EngineLeases.Holder {
             }
         }
         return results;
+    }
+
+    /** From now on a failure or cancellation sends {@code node} an abort of this run (a step in flight there stops). */
+    void abortOnFailure(String node) {
+        preparedNodes.add(node);
     }
 
     private void checkCancelled() throws FlowFailure {

@@ -14,13 +14,13 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
  * The pure part of a P2P fill: which holder serves which tensor, and how the planner's P2P plan becomes the
  * receiving agent's reads. Every holder may hold only its share of the files (what it loaded for the
- * Broadcast); each tensor is read from exactly one holder, the one with the fewest bytes assigned so far.
+ * Broadcast), the target's node included; each tensor the target's node lacks is read from exactly one other
+ * holder, the one with the fewest bytes assigned so far.
  */
 final class P2pFetchPlanner {
 
@@ -32,12 +32,30 @@ final class P2pFetchPlanner {
     }
 
     /**
-     * The holdings to plan from, or empty when some tensor of {@code checkpoint} is held by no holder (then
-     * the pod is filled from the source instead).
+     * Where each tensor of the checkpoint comes from for the target's node.
+     *
+     * @param holdings what to read by P2P, per holder (none but holders other than the target)
+     * @param missing the tensors no holder has (loaded from the source)
+     * @param heldBytes bytes of the tensors the target's node holds already
+     */
+    record Assignment(List<Holding> holdings, List<TensorMeta> missing, long heldBytes) {
+
+        long p2pBytes() {
+            return holdings.stream().flatMap(h -> h.tensors().stream()).mapToLong(TensorMeta::bytes).sum();
+        }
+
+        long missingBytes() {
+            return missing.stream().mapToLong(TensorMeta::bytes).sum();
+        }
+    }
+
+    /**
+     * The holdings to plan from: every tensor of {@code checkpoint} that the holder on {@code targetNode} (if it is
+     * one) lacks, from one other holder; the tensors no holder has are {@code missing} (loaded from the source).
      *
      * @throws FlowFailure when a holder holds a tensor unlike the checkpoint's header (dtype, shape or size)
      */
-    static Optional<List<Holding>> holdings(List<TensorMeta> checkpoint, List<HolderView> holders) throws FlowFailure {
+    static Assignment holdings(List<TensorMeta> checkpoint, List<HolderView> holders, String targetNode) throws FlowFailure {
         Map<String, Map<String, LoadedTensor>> byHolder = new LinkedHashMap<>();
         for (HolderView h : holders) {
             Map<String, LoadedTensor> own = new HashMap<>();
@@ -50,9 +68,12 @@ final class P2pFetchPlanner {
             assigned.put(h.owner().node(), new ArrayList<>());
             assignedBytes.put(h.owner().node(), 0L);
         });
+        List<TensorMeta> missing = new ArrayList<>();
+        long heldBytes = 0;
         for (TensorMeta tensor : checkpoint) {
             String best = null;
             LoadedTensor bestHeld = null;
+            boolean onTarget = false;
             for (HolderView h : holders) {
                 LoadedTensor held = byHolder.get(h.owner().node()).get(tensor.name());
                 if (held == null) {
@@ -63,17 +84,22 @@ final class P2pFetchPlanner {
                             + held.dtype() + held.shape() + " (" + held.bytes() + " B) but the checkpoint has " + tensor.dtype()
                             + tensor.shape() + " (" + tensor.bytes() + " B)");
                 }
-                if (best == null || assignedBytes.get(h.owner().node()) < assignedBytes.get(best)) {
+                if (h.owner().node().equals(targetNode)) {
+                    onTarget = true;
+                } else if (best == null || assignedBytes.get(h.owner().node()) < assignedBytes.get(best)) {
                     best = h.owner().node();
                     bestHeld = held;
                 }
             }
-            if (best == null) {
-                return Optional.empty();
+            if (onTarget) {
+                heldBytes += tensor.bytes();
+            } else if (best == null) {
+                missing.add(tensor);
+            } else {
+                assigned.get(best).add(new TensorMeta(tensor.name(), tensor.dtype(), tensor.shape(), tensor.bytes(), bestHeld.buffer(),
+                        bestHeld.offset()));
+                assignedBytes.merge(best, tensor.bytes(), Long::sum);
             }
-            assigned.get(best).add(new TensorMeta(tensor.name(), tensor.dtype(), tensor.shape(), tensor.bytes(), bestHeld.buffer(),
-                    bestHeld.offset()));
-            assignedBytes.merge(best, tensor.bytes(), Long::sum);
         }
         List<Holding> holdings = new ArrayList<>();
         for (HolderView h : holders) {
@@ -81,7 +107,7 @@ final class P2pFetchPlanner {
                 holdings.add(new Holding(h.owner(), assigned.get(h.owner().node())));
             }
         }
-        return Optional.of(holdings);
+        return new Assignment(holdings, missing, heldBytes);
     }
 
     /**

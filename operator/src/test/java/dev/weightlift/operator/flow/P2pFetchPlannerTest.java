@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Holders' tensors → holdings (one holder per tensor, balanced) → the receiver's reads from a P2P plan. */
@@ -36,7 +35,7 @@ class P2pFetchPlannerTest {
         HolderView a = holder("node-a", 0, 1, 2, 3, 4, 5, 6, 7);
         HolderView b = holder("node-b", 0, 1, 2, 3, 4, 5, 6, 7);
 
-        List<Holding> holdings = P2pFetchPlanner.holdings(CHECKPOINT, List.of(a.view, b.view)).orElseThrow();
+        List<Holding> holdings = P2pFetchPlanner.holdings(CHECKPOINT, List.of(a.view, b.view), "node-new").holdings();
 
         assertEquals(2, holdings.size());
         assertEquals(List.of("w0", "w2", "w4", "w6"), holdings.get(0).tensors().stream().map(TensorMeta::name).toList());
@@ -51,15 +50,37 @@ class P2pFetchPlannerTest {
         HolderView a = holder("node-a", 0, 1, 2, 3);
         HolderView b = holder("node-b", 4, 5, 6, 7);
 
-        List<Holding> holdings = P2pFetchPlanner.holdings(CHECKPOINT, List.of(a.view, b.view)).orElseThrow();
+        List<Holding> holdings = P2pFetchPlanner.holdings(CHECKPOINT, List.of(a.view, b.view), "node-new").holdings();
 
         assertEquals(List.of("w0", "w1", "w2", "w3"), holdings.get(0).tensors().stream().map(TensorMeta::name).toList());
         assertEquals(List.of("w4", "w5", "w6", "w7"), holdings.get(1).tensors().stream().map(TensorMeta::name).toList());
     }
 
     @Test
-    void aTensorNoHolderHoldsMeansFromSource() throws Exception {
-        assertEquals(Optional.empty(), P2pFetchPlanner.holdings(CHECKPOINT, List.of(holder("node-a", 0, 1, 2, 3, 4, 5, 6).view)));
+    void aTensorNoHolderHoldsComesFromSourceAndTheRestByP2p() throws Exception {
+        P2pFetchPlanner.Assignment assignment = P2pFetchPlanner.holdings(CHECKPOINT, List.of(holder("node-a", 0, 1, 2, 3, 4, 5).view),
+                "node-new");
+
+        assertEquals(List.of("w6", "w7"), assignment.missing().stream().map(TensorMeta::name).toList());
+        assertEquals(2 * MIB, assignment.missingBytes());
+        assertEquals(List.of("w0", "w1", "w2", "w3", "w4", "w5"),
+                assignment.holdings().get(0).tensors().stream().map(TensorMeta::name).toList());
+        assertEquals(6 * MIB, assignment.p2pBytes());
+        assertEquals(0, assignment.heldBytes());
+    }
+
+    @Test
+    void aTargetNodeHoldingItsShareReadsOnlyTheTensorsItLacksFromTheOthers() throws Exception {
+        HolderView target = holder("node-a", 0, 1, 2, 3);
+        HolderView other = holder("node-b", 2, 3, 4, 5, 6);
+
+        P2pFetchPlanner.Assignment assignment = P2pFetchPlanner.holdings(CHECKPOINT, List.of(target.view, other.view), "node-a");
+
+        assertEquals(4 * MIB, assignment.heldBytes());
+        assertEquals(1, assignment.holdings().size());
+        assertEquals("node-b", assignment.holdings().get(0).owner().node(), "never read from the target itself");
+        assertEquals(List.of("w4", "w5", "w6"), assignment.holdings().get(0).tensors().stream().map(TensorMeta::name).toList());
+        assertEquals(List.of("w7"), assignment.missing().stream().map(TensorMeta::name).toList());
     }
 
     @Test
@@ -70,7 +91,7 @@ class P2pFetchPlannerTest {
         changed.set(5, new LoadedTensor(w5.name(), "BF16", w5.shape(), w5.bytes(), w5.buffer(), w5.offset()));
         P2pFetchPlanner.HolderView bad = new P2pFetchPlanner.HolderView(a.view.owner(), "10.0.0.1", 7200, List.of("d0"), changed);
 
-        FlowFailure e = assertThrows(FlowFailure.class, () -> P2pFetchPlanner.holdings(CHECKPOINT, List.of(bad)));
+        FlowFailure e = assertThrows(FlowFailure.class, () -> P2pFetchPlanner.holdings(CHECKPOINT, List.of(bad), "node-new"));
 
         assertEquals("HolderMismatch", e.reason());
         assertTrue(e.getMessage().contains("node node-a holds tensor w5 as BF16"), e.getMessage());
@@ -81,7 +102,7 @@ class P2pFetchPlannerTest {
         HolderView a = holder("node-a", 0, 1, 2, 3, 4, 5, 6, 7);
         HolderView b = holder("node-b", 0, 1, 2, 3, 4, 5, 6, 7);
         List<P2pFetchPlanner.HolderView> views = List.of(a.view, b.view);
-        List<Holding> holdings = P2pFetchPlanner.holdings(CHECKPOINT, views).orElseThrow();
+        List<Holding> holdings = P2pFetchPlanner.holdings(CHECKPOINT, views, "node-new").holdings();
         Participant target = new Participant("node-new", 0, "GPU-new-0", 8L << 30, List.of(), "10.0.0.9");
         Plan plan = Planner.plan(new PlanRequest("tiny@v1", Mode.P2P, holdings, List.of(target),
                 SizingPolicy.defaults().withBucketBytes(3 * MIB), null, ReceiverStrategy.WEIGHTLIFT, Bandwidths.h200()));

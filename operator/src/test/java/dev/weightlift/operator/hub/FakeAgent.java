@@ -19,7 +19,7 @@ import org.zeromq.ZMQ;
 import org.zeromq.ZMonitor;
 
 /** A bare DEALER speaking the protocol by hand, so hub tests control every frame (and can misbehave). */
-final class FakeAgent implements AutoCloseable {
+public final class FakeAgent implements AutoCloseable {
 
     private final ZContext context = new ZContext(1);
     private final ZMQ.Socket socket;
@@ -28,7 +28,7 @@ final class FakeAgent implements AutoCloseable {
     final String node;
 
     /** {@code keys} null: a plain (NULL mechanism) connection. */
-    FakeAgent(String node, String endpoint, CurveKeys.AgentKeys keys) {
+    public FakeAgent(String node, String endpoint, CurveKeys.AgentKeys keys) {
         this.node = node;
         socket = context.createSocket(SocketType.DEALER);
         socket.setLinger(0);
@@ -58,13 +58,13 @@ final class FakeAgent implements AutoCloseable {
                 1L << 30);
     }
 
-    Register registration(String session) {
+    public Register registration(String session) {
         AgentState state = state(70L << 30);
         return new Register(node, session, "host", "10.0.0.9", 7200, "/run/weightlift", state.gpus(),
                 List.of(new NicInfo("eth0", "10.0.0.9", 0)), state);
     }
 
-    void send(String id, Message message) {
+    public void send(String id, Message message) {
         sendRaw(codec.encode(new Envelope(id, message)));
     }
 
@@ -84,7 +84,7 @@ final class FakeAgent implements AutoCloseable {
     }
 
     /** The next message of {@code type} (hub heartbeats and other types skipped), or an AssertionError at the deadline. */
-    <T extends Message> Received<T> receive(Class<T> type, Duration deadline) {
+    public <T extends Message> Received<T> receive(Class<T> type, Duration deadline) {
         long end = System.nanoTime() + deadline.toNanos();
         while (true) {
             long left = (end - System.nanoTime()) / 1_000_000;
@@ -107,7 +107,7 @@ final class FakeAgent implements AutoCloseable {
         }
     }
 
-    record Received<T>(String id, T message) {
+    public record Received<T>(String id, T message) {
     }
 
     @Override

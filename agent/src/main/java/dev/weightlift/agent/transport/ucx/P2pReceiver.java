@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.openucx.jucx.UcxCallback;
 import org.openucx.jucx.ucp.UcpContext;
 import org.openucx.jucx.ucp.UcpEndpoint;
@@ -96,7 +97,15 @@ public final class P2pReceiver implements AutoCloseable {
      * {@link #release} or close). Returns when every byte arrived; throws {@link P2pException} naming the
      * holder and range when a holder fails or goes away, or when {@code timeout} passes first.
      */
-    public synchronized void read(List<RangeRead> reads, MemoryRegion staging, Duration timeout) {
+    public void read(List<RangeRead> reads, MemoryRegion staging, Duration timeout) {
+        read(reads, staging, timeout, () -> null);
+    }
+
+    /**
+     * As {@link #read(List, MemoryRegion, Duration)}, and stops within about {@link #WAKE_EVERY} (cancelling the
+     * reads in flight) once {@code stopReason} returns a reason, throwing a {@link P2pException} that gives it.
+     */
+    public synchronized void read(List<RangeRead> reads, MemoryRegion staging, Duration timeout, Supplier<String> stopReason) {
         if (closed) {
             throw new IllegalStateException("the P2P receiver is closed");
         }
@@ -132,6 +141,10 @@ public final class P2pReceiver implements AutoCloseable {
                             break;
                         }
                     }
+                }
+                String stop = stopReason.get();
+                if (stop != null) {
+                    transfer.fail("reading stopped: " + stop, null);
                 }
                 if (transfer.failure != null) {
                     break;

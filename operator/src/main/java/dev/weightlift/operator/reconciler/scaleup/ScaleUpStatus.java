@@ -4,6 +4,7 @@ import dev.weightlift.api.v1alpha1.PodResult;
 import dev.weightlift.api.v1alpha1.Targets;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.api.v1alpha1.WeightUpdateStatus;
+import dev.weightlift.operator.reconciler.weightupdate.ExecutionResult;
 import dev.weightlift.operator.status.ConditionFactory;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
@@ -115,6 +116,28 @@ public final class ScaleUpStatus {
 
     private static String more(int size) {
         return size > NAMED_PODS ? " and " + (size - NAMED_PODS) + " more" : "";
+    }
+
+    /**
+     * How a pod was filled, in words, from what the execution reports ({@code arrival}): {@code by P2P from node a
+     * (N B)}, {@code from the checkpoint source PATH (N B of T tensors no holder has)}, or both joined by
+     * {@code and}; with what {@code node} held already.
+     */
+    public static String arrived(ExecutionResult.Arrival arrival, String node, String sourcePath) {
+        List<String> ways = new ArrayList<>();
+        if (arrival.p2pBytes() > 0) {
+            ways.add("by P2P from node" + (arrival.holders().size() == 1 ? " " : "s ") + String.join(", ", arrival.holders()) + " ("
+                    + arrival.p2pBytes() + " B)");
+        }
+        if (arrival.sourceBytes() > 0 || arrival.sourceTensors() > 0) {
+            ways.add("from the checkpoint source " + sourcePath + " (" + arrival.sourceBytes() + " B of " + arrival.sourceTensors()
+                    + (arrival.sourceTensors() == 1 ? " tensor" : " tensors") + " no holder has)");
+        }
+        String held = "node " + node + " held " + arrival.heldBytes() + " B of it already";
+        if (ways.isEmpty()) {
+            return "from the host memory of node " + node + " (" + held + ")";
+        }
+        return String.join(" and ", ways) + (arrival.heldBytes() > 0 ? "; " + held : "");
     }
 
     /** A status entry. */

@@ -101,12 +101,14 @@ public final class ScaleUps {
             return request.target().namespace() + "/" + request.target().pod();
         }
 
-        /** How the pod is filled, e.g. {@code P2P from nodes a, b}. */
+        /** How the pod is to be filled, e.g. {@code by P2P from nodes a, b} (the executor's result says how it was). */
         String how() {
-            return request.fromSource()
+            List<String> others = request.holders().stream().filter(n -> !n.equals(request.target().node())).toList();
+            return others.isEmpty()
                     ? "from the checkpoint source " + request.update().getSpec().getCheckpoint().getSource().getPath()
-                            + " (no node holds version " + request.version() + " any more)"
-                    : "by P2P from node" + (request.holders().size() == 1 ? " " : "s ") + String.join(", ", request.holders());
+                            + (request.fromSource() ? " (no node holds version " + request.version() + " any more)"
+                                    : " (no other node holds version " + request.version() + ")")
+                    : "by P2P from node" + (others.size() == 1 ? " " : "s ") + String.join(", ", others);
         }
 
         @Override
@@ -295,12 +297,14 @@ public final class ScaleUps {
             }
             failed.remove(target.uid());
             run.count(result.bytesTotal());
-            metrics.scaleUpFinished(true, run.request.fromSource(), took);
-            String how = "filled " + run.how();
+            boolean fromSource = result.arrival() == null ? run.request.fromSource() : result.arrival().fromSource();
+            metrics.scaleUpFinished(true, fromSource, took);
+            String how = "filled " + (result.arrival() == null ? run.how()
+                    : ScaleUpStatus.arrived(result.arrival(), target.node(), update.getSpec().getCheckpoint().getSource().getPath()));
             events.normal(update, "ScaleUpSucceeded", "pod " + target.pod() + " holds version " + version + ", " + how + " in "
                     + took.toMillis() + " ms");
-            LOG.info("scale-up succeeded pod={} node={} fromSource={} millis={}", target.pod(), target.node(), run.request.fromSource(),
-                    took.toMillis());
+            LOG.info("scale-up succeeded pod={} node={} fromSource={} millis={}: {}", target.pod(), target.node(), fromSource,
+                    took.toMillis(), how);
             PodResult entry = ScaleUpStatus.entry(target.pod(), target.node(), target.gpus(), PodResult.State.Updated, version, how);
             fills.put(target.uid(), entry);
             return entry;

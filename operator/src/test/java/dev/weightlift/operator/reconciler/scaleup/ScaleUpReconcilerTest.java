@@ -115,7 +115,8 @@ class ScaleUpReconcilerTest {
 
         two.listener.progress(new ExecutionProgress(Phase.Transferring, 100, 50, 2, 1, 50));
         two.listener.finished(ExecutionResult.succeeded(100, null));
-        three.listener.finished(ExecutionResult.succeeded(100, null));
+        three.listener.finished(new ExecutionResult(true, "Succeeded", "", Map.of(), 100, null,
+                new ExecutionResult.Arrival(List.of(node("b")), 60, 40, 2, 0)));
         WeightUpdate done = awaitStatus("step-7", s -> s.getTargets().getUpdated() == 4);
         assertEquals(new Targets(4, 4, 0), done.getStatus().getTargets());
         assertEquals(Phase.Succeeded, done.getStatus().getPhase());
@@ -130,7 +131,10 @@ class ScaleUpReconcilerTest {
         assertEquals("filled by P2P from nodes " + node("a") + ", " + node("b"), filled.getMessage());
         assertMarked("llm-2", "step-7");
         assertMarked("llm-3", "step-7");
-        awaitEvent("step-7", "Normal", "ScaleUpSucceeded", "pod llm-3 holds version step-7");
+        String mixed = "filled by P2P from node " + node("b") + " (60 B) and from the checkpoint source "
+                + done.getSpec().getCheckpoint().getSource().getPath() + " (40 B of 2 tensors no holder has)";
+        assertEquals(mixed, pod(done.getStatus(), "llm-3").orElseThrow().getMessage(), "the result says how, not the request");
+        awaitEvent("step-7", "Normal", "ScaleUpSucceeded", "pod llm-3 holds version step-7, " + mixed);
         assertEquals(2, fleet.started(ns, "step-7").targets.size(), "the fleet's update ran again");
         assertEquals(1, p2p.started(ns, "llm-2").size());
     }

@@ -1,6 +1,8 @@
 package dev.weightlift.operator.reconciler.scaleup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightlift.api.v1alpha1.Phase;
 import dev.weightlift.api.v1alpha1.PodResult;
@@ -8,6 +10,7 @@ import dev.weightlift.api.v1alpha1.PodResult.State;
 import dev.weightlift.api.v1alpha1.Targets;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
 import dev.weightlift.api.v1alpha1.WeightUpdateStatus;
+import dev.weightlift.operator.reconciler.weightupdate.ExecutionResult;
 import dev.weightlift.operator.status.ConditionFactory;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Clock;
@@ -74,5 +77,21 @@ class ScaleUpStatusTest {
     private static void assertCondition(WeightUpdateStatus status, String type, String value, String reason, String message) {
         Condition condition = ConditionFactory.find(status.getConditions(), type).orElseThrow();
         assertEquals(List.of(value, reason, message), List.of(condition.getStatus(), condition.getReason(), condition.getMessage()), type);
+    }
+
+    @Test
+    void saysHowTheWeightsArrivedFromTheResult() {
+        assertEquals("by P2P from nodes a, b (100 B)", ScaleUpStatus.arrived(new ExecutionResult.Arrival(List.of("a", "b"), 100, 0, 0, 0),
+                "n", "/ckpt"));
+        assertEquals("by P2P from node b (60 B); node n held 40 B of it already",
+                ScaleUpStatus.arrived(new ExecutionResult.Arrival(List.of("b"), 60, 0, 0, 40), "n", "/ckpt"));
+        assertEquals("from the checkpoint source /ckpt (100 B of 1 tensor no holder has)",
+                ScaleUpStatus.arrived(new ExecutionResult.Arrival(List.of(), 0, 100, 1, 0), "n", "/ckpt"));
+        assertEquals("by P2P from node a (60 B) and from the checkpoint source /ckpt (30 B of 3 tensors no holder has); node n held 10 B"
+                + " of it already", ScaleUpStatus.arrived(new ExecutionResult.Arrival(List.of("a"), 60, 30, 3, 10), "n", "/ckpt"));
+        assertEquals("from the host memory of node n (node n held 100 B of it already)",
+                ScaleUpStatus.arrived(new ExecutionResult.Arrival(List.of(), 0, 0, 0, 100), "n", "/ckpt"));
+        assertTrue(new ExecutionResult.Arrival(List.of(), 0, 100, 1, 0).fromSource());
+        assertFalse(new ExecutionResult.Arrival(List.of("a"), 60, 30, 3, 10).fromSource());
     }
 }
