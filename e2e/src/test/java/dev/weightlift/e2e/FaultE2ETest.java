@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightlift.api.v1alpha1.Phase;
 import dev.weightlift.api.v1alpha1.PodResult;
+import dev.weightlift.api.v1alpha1.ScaleUpPolicy;
 import dev.weightlift.api.v1alpha1.WeightUpdate;
+import dev.weightlift.api.v1alpha1.WeightUpdateSpec;
 import dev.weightlift.operator.status.ConditionFactory;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -39,6 +42,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultE2ETest {
+
+    /**
+     * Scale-up off: a cancelled update flags its pods as needing an update, and with scale-up on the older
+     * succeeded update would refill them by P2P (as it should), which would move bytes this suite measures.
+     */
+    private static final Consumer<WeightUpdateSpec> NO_SCALE_UP = spec -> spec.setScaleUp(ScaleUpPolicy.None);
 
     static final TinyCheckpoint.Shape SHAPE = new TinyCheckpoint.Shape(2048, 512, 4);
     static final String POD_0 = "llm-node-0-0";
@@ -140,7 +149,7 @@ class FaultE2ETest {
         usageBefore = usage(List.of("node-0", "node-1"));
         fleet.injectEngineFault(POD_0, "delay 2");
         fleet.injectEngineFault(POD_1, "delay 2");
-        fleet.apply("f-cancel", "f-cancel", checkpoint("f-cancel"), "4Mi", 60);
+        fleet.apply("f-cancel", "f-cancel", checkpoint("f-cancel"), "4Mi", 60, NO_SCALE_UP);
         fleet.await("f-cancel", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
         fleet.client().resource(fleet.get("f-cancel")).delete();
         Waits.until("the deleted update is gone", SETTLE, () -> fleet.get("f-cancel") == null);
@@ -185,7 +194,7 @@ class FaultE2ETest {
     @Order(6)
     void controlConnectionLostMidTransferFailsTheUpdateAndTheAgentComesBack() throws Exception {
         fleet.injectEngineFault(POD_1, "delay 2");
-        fleet.apply("j-frozen", "j-frozen", checkpoint("j-frozen"), "4Mi", 30);
+        fleet.apply("j-frozen", "j-frozen", checkpoint("j-frozen"), "4Mi", 30, NO_SCALE_UP);
         fleet.await("j-frozen", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
         long start = System.nanoTime();
         fleet.freezeAgent("node-1", true);
@@ -211,7 +220,7 @@ class FaultE2ETest {
     void agentKilledMidBroadcastFailsTheUpdateNamingTheNode() throws Exception {
         fleet.injectEngineFault(POD_1, "delay 2");
         long start = System.nanoTime();
-        fleet.apply("l-agent-kill", "l-agent-kill", checkpoint("l-agent-kill"), "4Mi", 30);
+        fleet.apply("l-agent-kill", "l-agent-kill", checkpoint("l-agent-kill"), "4Mi", 30, NO_SCALE_UP);
         fleet.await("l-agent-kill", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
         fleet.killAgent("node-1");
         WeightUpdate done = fleet.await("l-agent-kill", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(40));
@@ -251,7 +260,7 @@ class FaultE2ETest {
 
     private static WeightUpdate applyAndAwaitEnd(String name, String version, TinyCheckpoint checkpoint, int timeoutSeconds)
             throws Exception {
-        fleet.apply(name, version, checkpoint, "4Mi", timeoutSeconds);
+        fleet.apply(name, version, checkpoint, "4Mi", timeoutSeconds, NO_SCALE_UP);
         return fleet.await(name, u -> u.getStatus() != null && u.getStatus().getPhase() != null && u.getStatus().getPhase().isTerminal(),
                 Duration.ofSeconds(timeoutSeconds + 15L));
     }
