@@ -113,7 +113,9 @@ public final class LocalFleet implements AutoCloseable {
     private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
     private final Map<String, Integer> metricsPorts = new HashMap<>();
     private final Map<String, Integer> gpusByNode = new HashMap<>();
-    private AgentHub hub;
+    private final List<AutoCloseable> operatorResources = new ArrayList<>();
+    private volatile AgentHub hub;
+    private int hubPort;
     private Path curve;
     private String ipPrefix;
     private int nextAddress = 1;
@@ -142,19 +144,9 @@ public final class LocalFleet implements AutoCloseable {
         resources.add(server::destroy);
         client = server.createClient();
         resources.add(client);
-        MeterRegistry registry = new SimpleMeterRegistry();
-        hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:*", CurveKeys.loadHub(curve)), registry);
-        resources.add(hub);
-        AgentHub bound = hub;
-        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
-        hub.addUpdateListener(executor.progressListener());
-        resources.add(executor);
-        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
-                executor, new ScaleUpConfig(executor, new HttpEngineProbe(Duration.ofSeconds(2)), Duration.ofMillis(500), Duration.ofSeconds(3),
-                        Duration.ofSeconds(10)), registry, Clock.systemUTC());
-        operator.start();
-        resources.add(operator::stop);
-        resources.add(new KeepSync(client, () -> bound, Set.of(NAMESPACE)).start(Duration.ofSeconds(1)));
+        resources.add(this::stopOperator);
+        hubPort = freePort();
+        startOperator();
         resources.add(new FakeKubelet(client, NAMESPACE));
 
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -235,6 +227,42 @@ public final class LocalFleet implements AutoCloseable {
         }
         Waits.until("every agent registered again, holding nothing", START_DEADLINE, () -> nodes.stream()
                 .allMatch(n -> hub.agent(n).isPresent() && hub.agent(n).get().checkpoints().isEmpty()));
+    }
+
+    /**
+     * Starts the operator in-process: the agent hub (on the same port each time, so that the agents reconnect
+     * to it), the Broadcast executor, the JOSDK operator and the keep-sync loop, all dropped by {@link #stopOperator}.
+     */
+    private void startOperator() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:" + hubPort, CurveKeys.loadHub(curve)), registry);
+        operatorResources.add(hub);
+        AgentHub bound = hub;
+        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
+        hub.addUpdateListener(executor.progressListener());
+        operatorResources.add(executor);
+        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
+                executor, new ScaleUpConfig(executor, new HttpEngineProbe(Duration.ofSeconds(2)), Duration.ofMillis(500), Duration.ofSeconds(3),
+                        Duration.ofSeconds(10)), registry, Clock.systemUTC());
+        operator.start();
+        operatorResources.add(operator::stop);
+        operatorResources.add(new KeepSync(client, () -> bound, Set.of(NAMESPACE)).start(Duration.ofSeconds(1)));
+    }
+
+    private void stopOperator() {
+        closeAll(operatorResources);
+    }
+
+    /**
+     * Stops the in-process operator (as a crashed or rescheduled operator pod: its runs end without finishing
+     * the updates' status) and starts a fresh one against the same API server, CURVE keys and hub port; returns
+     * once every agent registered with the new hub.
+     */
+    public void restartOperator() throws Exception {
+        stopOperator();
+        startOperator();
+        Waits.until("every agent registered with the new hub", START_DEADLINE,
+                () -> agents.keySet().stream().allMatch(n -> hub.agent(n).isPresent()));
     }
 
     private void startAgent(String node, int gpus) throws IOException {
@@ -470,6 +498,10 @@ public final class LocalFleet implements AutoCloseable {
 
     @Override
     public void close() {
+        closeAll(resources);
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();

@@ -205,8 +205,37 @@ class FaultE2ETest {
         assertSucceeds("k-after-frozen", 60);
     }
 
+    /**
+     * The operator restarted mid-transfer (its runs end without a final status): the fresh operator finds the
+     * update unfinished and runs it again under the same id; the agents drop what the old operator left prepared,
+     * so the update ends within its deadline, and the next one succeeds.
+     */
     @Test
     @Order(7)
+    void operatorRestartedMidUpdateEndsTheUpdateWithinItsDeadline() throws Exception {
+        fleet.injectEngineFault(POD_1, "delay 10");
+        long start = System.nanoTime();
+        fleet.apply("kr-restart", "kr-restart", checkpoint("kr-restart"), "4Mi", 40);
+        fleet.await("kr-restart", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
+        fleet.restartOperator();
+        fleet.injectEngineFault(POD_1, "");
+        WeightUpdate done = fleet.await("kr-restart", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(55));
+        long seconds = (System.nanoTime() - start) / 1_000_000_000;
+
+        assertTrue(seconds <= 40 + 10, "ended after " + seconds + " s");
+        if (done.getStatus().getPhase() == Phase.Succeeded) {
+            assertMarkedOnlyWithWhatIsHeld("kr-restart");
+        } else {
+            assertEquals(Phase.Failed, done.getStatus().getPhase());
+            assertFlaggedNeedsUpdate(POD_1);
+            assertMarkedOnlyWithWhatIsHeld(null);
+        }
+        System.out.println("operator restart: " + done.getStatus().getPhase() + " after " + seconds + " s: " + ready(done).getMessage());
+        assertSucceeds("kz-after-restart", 60);
+    }
+
+    @Test
+    @Order(8)
     void agentKilledMidBroadcastFailsTheUpdateNamingTheNode() throws Exception {
         fleet.injectEngineFault(POD_1, "delay 2");
         long start = System.nanoTime();
