@@ -236,7 +236,6 @@ public final class LocalFleet implements AutoCloseable {
     private void startOperator() throws Exception {
         MeterRegistry registry = new SimpleMeterRegistry();
         hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:" + hubPort, CurveKeys.loadHub(curve)), registry);
-        operatorResources.add(hub);
         AgentHub bound = hub;
         BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
         hub.addUpdateListener(executor.progressListener());
@@ -247,6 +246,8 @@ public final class LocalFleet implements AutoCloseable {
         operator.start();
         operatorResources.add(operator::stop);
         operatorResources.add(new KeepSync(client, () -> bound, Set.of(NAMESPACE)).start(Duration.ofSeconds(1)));
+        // closed first, as when the operator's pod dies: its runs can no longer reach the agents
+        operatorResources.add(bound);
     }
 
     private void stopOperator() {

@@ -213,16 +213,16 @@ class FaultE2ETest {
     @Test
     @Order(7)
     void operatorRestartedMidUpdateEndsTheUpdateWithinItsDeadline() throws Exception {
-        fleet.injectEngineFault(POD_1, "delay 10");
+        fleet.injectEngineFault(POD_1, "delay 20");
         long start = System.nanoTime();
-        fleet.apply("kr-restart", "kr-restart", checkpoint("kr-restart"), "4Mi", 40);
+        fleet.apply("kr-restart", "kr-restart", checkpoint("kr-restart"), "4Mi", 60);
         fleet.await("kr-restart", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
         fleet.restartOperator();
         fleet.injectEngineFault(POD_1, "");
-        WeightUpdate done = fleet.await("kr-restart", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(55));
+        WeightUpdate done = fleet.await("kr-restart", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(75));
         long seconds = (System.nanoTime() - start) / 1_000_000_000;
 
-        assertTrue(seconds <= 40 + 10, "ended after " + seconds + " s");
+        assertTrue(seconds <= 60 + 10, "ended after " + seconds + " s");
         if (done.getStatus().getPhase() == Phase.Succeeded) {
             assertMarkedOnlyWithWhatIsHeld("kr-restart");
         } else {
