@@ -237,10 +237,11 @@ public final class LocalFleet implements AutoCloseable {
         MeterRegistry registry = new SimpleMeterRegistry();
         hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:" + hubPort, CurveKeys.loadHub(curve)), registry);
         AgentHub bound = hub;
-        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
+        OperatorConfig config = OperatorConfig.fromEnvironment(Map.of());
+        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, config.deadlines(), registry);
         hub.addUpdateListener(executor.progressListener());
         operatorResources.add(executor);
-        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
+        Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(() -> bound),
                 executor, new ScaleUpConfig(executor, new HttpEngineProbe(Duration.ofSeconds(2)), Duration.ofMillis(500), Duration.ofSeconds(3),
                         Duration.ofSeconds(10)), registry, Clock.systemUTC());
         operator.start();
