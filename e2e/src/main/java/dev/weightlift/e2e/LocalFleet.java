@@ -267,10 +267,26 @@ public final class LocalFleet implements AutoCloseable {
                 () -> agents.keySet().stream().allMatch(n -> hub.agent(n).isPresent()));
     }
 
+    /**
+     * Restarts the agent of {@code node} with {@code extraEnv} added to its environment (e.g. another
+     * {@code WEIGHTLIFT_SHM_DIR}); its engines keep running. Returns once it registered again.
+     */
+    public void restartAgent(String node, Map<String, String> extraEnv) throws Exception {
+        AgentProcess old = agents.remove(node);
+        resources.remove(old);
+        old.close();
+        startAgent(node, gpusByNode.get(node), extraEnv);
+        Waits.until("the agent of " + node + " registered again", START_DEADLINE, () -> hub.agent(node).isPresent());
+    }
+
     private void startAgent(String node, int gpus) throws IOException {
+        startAgent(node, gpus, Map.of());
+    }
+
+    private void startAgent(String node, int gpus, Map<String, String> extraEnv) throws IOException {
         int metricsPort = freePort();
         AgentProcess agent = AgentProcess.start(node, options.classpath(), hub.endpoint(), curve, options.workDir().resolve(node),
-                gpus, "1Gi", "2Gi", metricsPort, freePort());
+                gpus, "1Gi", "2Gi", metricsPort, freePort(), extraEnv);
         agents.put(node, agent);
         metricsPorts.put(node, metricsPort);
         gpusByNode.put(node, gpus);

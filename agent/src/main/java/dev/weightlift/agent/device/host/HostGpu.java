@@ -130,7 +130,7 @@ final class HostGpu implements Gpu {
     private void preallocate(FileChannel channel, long bytes) throws IOException {
         long free = Files.getFileStore(shmDir).getUsableSpace();
         if (free < bytes) {
-            throw new IOException("only " + free + " bytes free");
+            throw new IOException("not enough free space");
         }
         ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(bytes, PREALLOCATE_CHUNK));
         for (long at = 0; at < bytes; ) {
