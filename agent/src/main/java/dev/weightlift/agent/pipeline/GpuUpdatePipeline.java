@@ -108,7 +108,7 @@ public final class GpuUpdatePipeline {
         }
         String aborted = cancellation.reason();
         String kind = e.getClass().getSimpleName();
-        return aborted != null ? "aborted (" + aborted + "); the engine call ended with " + kind : kind + " without a message";
+        return aborted != null ? aborted + " (the engine call ended with " + kind + ")" : kind + " without a message";
     }
 
     /** This GPU stopped because another GPU or the engine's call failed first. */
