@@ -182,4 +182,14 @@ class NonDefaultValuesTest {
     node.fieldNames().forEachRemaining(names::add);
     return names;
   }
+
+  @Test
+  void deadlinesSetInTheValuesReachTheOperatorsEnvironment() {
+    JsonNode operator = container(FULL.operatorDeployment(), "operator");
+
+    assertEquals("45s", env(operator, "WEIGHTLIFT_DEADLINE_REQUEST"));
+    assertEquals("5m", env(operator, "WEIGHTLIFT_DEADLINE_STEP"));
+    assertNull(env(operator, "WEIGHTLIFT_DEADLINE_ENGINE_CONNECT"), "an unset deadline keeps the operator's default");
+    assertNull(env(operator, "WEIGHTLIFT_DEADLINE_ABORT"));
+  }
 }

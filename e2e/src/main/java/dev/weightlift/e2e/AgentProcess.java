@@ -31,10 +31,10 @@ final class AgentProcess implements AutoCloseable {
 
     /**
      * {@code classpath}: the agent's runtime classpath; {@code curveDir}: the agents' keys; {@code httpPort}
-     * serves its {@code /metrics}; {@code p2pPort} its P2P listener.
+     * serves its {@code /metrics}; {@code p2pPort} its P2P listener; {@code extraEnv} adds to (or overrides) its environment.
      */
     static AgentProcess start(String node, String classpath, String hubEndpoint, Path curveDir, Path nodeDir, int gpus,
-            String gpuMemory, String hostMemory, int httpPort, int p2pPort) throws IOException {
+            String gpuMemory, String hostMemory, int httpPort, int p2pPort, Map<String, String> extraEnv) throws IOException {
         Path socketDir = nodeDir.resolve("run");
         Files.createDirectories(socketDir);
         Map<String, String> env = new HashMap<>();
@@ -49,6 +49,7 @@ final class AgentProcess implements AutoCloseable {
         env.put("WEIGHTLIFT_HOST_MEMORY_LIMIT", hostMemory);
         env.put("WEIGHTLIFT_HTTP_PORT", Integer.toString(httpPort));
         env.put("WEIGHTLIFT_P2P_PORT", Integer.toString(p2pPort));
+        env.putAll(extraEnv);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-Dweightlift.log.file=" + nodeDir.resolve("agent.log"), "-cp", classpath, "dev.weightlift.agent.AgentMain");

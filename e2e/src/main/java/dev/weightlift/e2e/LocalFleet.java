@@ -119,7 +119,9 @@ public final class LocalFleet implements AutoCloseable {
     private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
     private final Map<String, Integer> metricsPorts = new HashMap<>();
     private final Map<String, Integer> gpusByNode = new HashMap<>();
-    private AgentHub hub;
+    private final List<AutoCloseable> operatorResources = new ArrayList<>();
+    private volatile AgentHub hub;
+    private int hubPort;
     private Path curve;
     private String ipPrefix;
     private int nextAddress = 1;
@@ -148,19 +150,9 @@ public final class LocalFleet implements AutoCloseable {
         resources.add(server::destroy);
         client = server.createClient();
         resources.add(client);
-        MeterRegistry registry = new SimpleMeterRegistry();
-        hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:*", CurveKeys.loadHub(curve)), registry);
-        resources.add(hub);
-        AgentHub bound = hub;
-        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, BroadcastExecutor.Deadlines.defaults(), registry);
-        hub.addUpdateListener(executor.progressListener());
-        resources.add(executor);
-        Operator operator = WeightliftOperator.create(client, OperatorConfig.fromEnvironment(Map.of()), new HubAgentDirectory(() -> bound),
-                executor, new ScaleUpConfig(executor, new HttpEngineProbe(Duration.ofSeconds(2)), Duration.ofMillis(500), Duration.ofSeconds(3),
-                        Duration.ofSeconds(10)), registry, Clock.systemUTC());
-        operator.start();
-        resources.add(operator::stop);
-        resources.add(new KeepSync(client, () -> bound, Set.of(NAMESPACE)).start(Duration.ofSeconds(1)));
+        resources.add(this::stopOperator);
+        hubPort = freePort();
+        startOperator();
         resources.add(new FakeKubelet(client, NAMESPACE));
 
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -272,10 +264,64 @@ public final class LocalFleet implements AutoCloseable {
                 .allMatch(n -> hub.agent(n).isPresent() && hub.agent(n).get().checkpoints().isEmpty()));
     }
 
+    /**
+     * Starts the operator in-process: the agent hub (on the same port each time, so that the agents reconnect
+     * to it), the Broadcast executor, the JOSDK operator and the keep-sync loop, all dropped by {@link #stopOperator}.
+     */
+    private void startOperator() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        hub = AgentHub.start(HubConfig.of("tcp://127.0.0.1:" + hubPort, CurveKeys.loadHub(curve)), registry);
+        AgentHub bound = hub;
+        OperatorConfig config = OperatorConfig.fromEnvironment(Map.of());
+        BroadcastExecutor executor = new BroadcastExecutor(() -> bound, config.deadlines(), registry);
+        hub.addUpdateListener(executor.progressListener());
+        operatorResources.add(executor);
+        Operator operator = WeightliftOperator.create(client, config, new HubAgentDirectory(() -> bound),
+                executor, new ScaleUpConfig(executor, new HttpEngineProbe(Duration.ofSeconds(2)), Duration.ofMillis(500), Duration.ofSeconds(3),
+                        Duration.ofSeconds(10)), registry, Clock.systemUTC());
+        operator.start();
+        operatorResources.add(operator::stop);
+        operatorResources.add(new KeepSync(client, () -> bound, Set.of(NAMESPACE)).start(Duration.ofSeconds(1)));
+        // closed first, as when the operator's pod dies: its runs can no longer reach the agents
+        operatorResources.add(bound);
+    }
+
+    private void stopOperator() {
+        closeAll(operatorResources);
+    }
+
+    /**
+     * Stops the in-process operator (as a crashed or rescheduled operator pod: its runs end without finishing
+     * the updates' status) and starts a fresh one against the same API server, CURVE keys and hub port; returns
+     * once every agent registered with the new hub.
+     */
+    public void restartOperator() throws Exception {
+        stopOperator();
+        startOperator();
+        Waits.until("every agent registered with the new hub", START_DEADLINE,
+                () -> agents.keySet().stream().allMatch(n -> hub.agent(n).isPresent()));
+    }
+
+    /**
+     * Restarts the agent of {@code node} with {@code extraEnv} added to its environment (e.g. another
+     * {@code WEIGHTLIFT_SHM_DIR}); its engines keep running. Returns once it registered again.
+     */
+    public void restartAgent(String node, Map<String, String> extraEnv) throws Exception {
+        AgentProcess old = agents.remove(node);
+        resources.remove(old);
+        old.close();
+        startAgent(node, gpusByNode.get(node), extraEnv);
+        Waits.until("the agent of " + node + " registered again", START_DEADLINE, () -> hub.agent(node).isPresent());
+    }
+
     private void startAgent(String node, int gpus) throws IOException {
+        startAgent(node, gpus, Map.of());
+    }
+
+    private void startAgent(String node, int gpus, Map<String, String> extraEnv) throws IOException {
         int metricsPort = freePort();
         AgentProcess agent = AgentProcess.start(node, options.classpath(), hub.endpoint(), curve, options.workDir().resolve(node),
-                gpus, "1Gi", "2Gi", metricsPort, freePort());
+                gpus, "1Gi", "2Gi", metricsPort, freePort(), extraEnv);
         agents.put(node, agent);
         metricsPorts.put(node, metricsPort);
         gpusByNode.put(node, gpus);
@@ -505,6 +551,10 @@ public final class LocalFleet implements AutoCloseable {
 
     @Override
     public void close() {
+        closeAll(resources);
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();

@@ -3,6 +3,7 @@ package dev.weightlift.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.weightlift.api.v1alpha1.Phase;
 import dev.weightlift.api.v1alpha1.PodResult;
@@ -215,8 +216,77 @@ class FaultE2ETest {
         assertSucceeds("k-after-frozen", 60);
     }
 
+    /**
+     * The operator restarted mid-transfer (its runs end without a final status): the fresh operator finds the
+     * update unfinished and runs it again under the same id; the agents drop what the old operator left prepared,
+     * so the update ends within its deadline, and the next one succeeds.
+     */
     @Test
     @Order(7)
+    void operatorRestartedMidUpdateEndsTheUpdateWithinItsDeadline() throws Exception {
+        fleet.injectEngineFault(POD_1, "delay 20");
+        long start = System.nanoTime();
+        fleet.apply("kr-restart", "kr-restart", checkpoint("kr-restart"), "4Mi", 60);
+        fleet.await("kr-restart", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
+        fleet.restartOperator();
+        fleet.injectEngineFault(POD_1, "");
+        WeightUpdate done = fleet.await("kr-restart", u -> u.getStatus().getPhase().isTerminal(), Duration.ofSeconds(75));
+        long seconds = (System.nanoTime() - start) / 1_000_000_000;
+
+        assertTrue(seconds <= 60 + 10, "ended after " + seconds + " s");
+        if (done.getStatus().getPhase() == Phase.Succeeded) {
+            assertMarkedOnlyWithWhatIsHeld("kr-restart");
+        } else {
+            assertEquals(Phase.Failed, done.getStatus().getPhase());
+            assertFlaggedNeedsUpdate(POD_1);
+            assertMarkedOnlyWithWhatIsHeld(null);
+        }
+        System.out.println("operator restart: " + done.getStatus().getPhase() + " after " + seconds + " s: " + ready(done).getMessage());
+        assertSucceeds("kz-after-restart", 60);
+    }
+
+    /**
+     * The shared-memory directory of one node is full (a 1 MiB tmpfs, mounted when the test may mount, skipped
+     * otherwise, as its WEIGHTLIFT_SHM_DIR): the shared buffer the pipeline needs cannot be allocated; the agent
+     * turns that into an error instead of crashing, the update fails naming the node and the directory, no pod is
+     * marked with the new version, and the agent's resources come back to their level.
+     */
+    @Test
+    @Order(8)
+    void aFullSharedMemoryDirectoryFailsTheUpdateNamingNodeAndDirectory() throws Exception {
+        Path shm = Files.createDirectories(work.resolve("shm-full"));
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", shm.toString()) == 0, "mounting a tmpfs is not permitted here");
+        try {
+            fleet.restartAgent("node-1", Map.of("WEIGHTLIFT_SHM_DIR", shm.toString()));
+            usageBefore = usage(List.of("node-1"));
+            WeightUpdate done = applyAndAwaitEnd("kx-shm-full", checkpoint("kx-shm-full"), 30);
+
+            assertEquals(Phase.Failed, done.getStatus().getPhase());
+            String message = ready(done).getMessage();
+            assertTrue(message.contains("node-1") && message.contains(shm.toString()), message);
+            assertTrue(fleet.agentConnected("node-1"), "the agent is still running");
+            assertNotEquals("kx-shm-full", pod(POD_1).getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION));
+            assertMarkedOnlyWithWhatIsHeld(pod(POD_1).getMetadata().getAnnotations().get(WeightUpdate.VERSION_ANNOTATION));
+            assertResourcesBack(List.of("node-1"), 0);
+            System.out.println("shared memory full: " + message);
+        } finally {
+            fleet.restartAgent("node-1", Map.of());
+            run("umount", shm.toString());
+        }
+        assertSucceeds("ky-after-shm-full", 60);
+    }
+
+    private static int run(String... command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            return -1;
+        }
+        return process.exitValue();
+    }
+
+    @Test
+    @Order(9)
     void agentKilledMidBroadcastFailsTheUpdateNamingTheNode() throws Exception {
         fleet.injectEngineFault(POD_1, "delay 2");
         long start = System.nanoTime();

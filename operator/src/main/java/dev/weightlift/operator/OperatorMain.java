@@ -43,7 +43,7 @@ public final class OperatorMain {
 
         AtomicBoolean stopping = new AtomicBoolean();
         AtomicReference<AgentHub> hub = new AtomicReference<>();
-        BroadcastExecutor executor = new BroadcastExecutor(hub::get, BroadcastExecutor.Deadlines.defaults(), registry);
+        BroadcastExecutor executor = new BroadcastExecutor(hub::get, config.deadlines(), registry);
         WeightliftOperator.Leadership leadership = new WeightliftOperator.Leadership(
                 () -> {
                     LOG.info("leading");

@@ -81,8 +81,7 @@ public final class GpuUpdatePipeline {
                     result.staged());
             return result;
         } catch (EngineException | RuntimeException | PipelineException e) {
-            String message = "update " + update + " on GPU " + gpu.uuid() + " failed at " + run.step + ": "
-                    + e.getMessage();
+            String message = "update " + update + " on GPU " + gpu.uuid() + " failed at " + run.step + ": " + cause(e, cancellation);
             cancellation.cancel(message);
             boolean released = channel.abort(message);
             if (run.bufferOffered && !released && !cancellation.awaitEngineCall(options.abortGrace())) {
@@ -91,12 +90,25 @@ public final class GpuUpdatePipeline {
             }
             buffers.close();
             metrics.updateFinished(gpu.uuid(), false);
-            LOG.warn("gpu update failed update={} gpu={}: {}", update, gpu.uuid(), e.getMessage());
+            LOG.warn("gpu update failed update={} gpu={}: {}", update, gpu.uuid(), message);
             throw new PipelineException(message, e);
         } finally {
             MDC.remove("update");
             MDC.remove("gpu");
         }
+    }
+
+    /**
+     * What stopped the run, in words: the exception's message, or, for one without (an engine call interrupted
+     * or closed under it by an abort), the abort's reason and the exception's kind.
+     */
+    private static String cause(Exception e, Cancellation cancellation) {
+        if (e.getMessage() != null && !e.getMessage().isBlank()) {
+            return e.getMessage();
+        }
+        String aborted = cancellation.reason();
+        String kind = e.getClass().getSimpleName();
+        return aborted != null ? aborted + " (the engine call ended with " + kind + ")" : kind + " without a message";
     }
 
     /** This GPU stopped because another GPU or the engine's call failed first. */

@@ -193,7 +193,9 @@ public final class UpdateService implements StatusSources, AutoCloseable {
     public UpdatePrepared prepare(PrepareUpdate request) throws ProtocolException, IOException, EngineException, RequestRefused {
         NodeWork work = WorkCodec.fromTree(request.work(), NodeWork.class);
         if (updates.containsKey(request.updateId())) {
-            throw new IllegalStateException("update " + request.updateId() + " is already prepared on this node");
+            // Only one operator run prepares an update: a second Prepare comes from a restarted operator, whose
+            // predecessor left this one behind.
+            abort(new AbortUpdate(request.updateId(), "prepared again by a restarted operator"));
         }
         Map<String, Gpu> byUuid = new HashMap<>();
         backend.gpus().forEach(g -> byUuid.put(g.uuid(), g));

@@ -173,7 +173,7 @@ final class BroadcastRun implements EngineLeases.Holder {
             plan = made;
             LOG.info("planned update={}\n{}", id, made.summary());
             Map<String, NodeWork> work = BroadcastPlanner.nodeWork(update, made, participants, targets,
-                    deadlines.engineConnect().toMillis(), deadlines.step().toMillis(), remaining().toMillis());
+                    capped(deadlines.engineConnect()).toMillis(), capped(deadlines.step()).toMillis(), remaining().toMillis());
             Map<String, NodePrepared> prepared = prepare(work);
             List<String> rankEndpoints = made.targets().stream()
                     .map(t -> prepared.get(participants.get(t).node()).collective().endpoint()).toList();
@@ -477,7 +477,12 @@ final class BroadcastRun implements EngineLeases.Holder {
     }
 
     Duration shortDeadline() {
+        return capped(deadlines.request());
+    }
+
+    /** {@code deadline}, or what is left of the update's own deadline when that is shorter. */
+    private Duration capped(Duration deadline) {
         Duration left = remaining();
-        return left.compareTo(deadlines.request()) < 0 ? left : deadlines.request();
+        return left.compareTo(deadline) < 0 ? left : deadline;
     }
 }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weightlift.operator.flow.BroadcastExecutor;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -42,5 +44,26 @@ class OperatorConfigTest {
                 .getMessage().startsWith("WEIGHTLIFT_HTTP_PORT"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> OperatorConfig.fromEnvironment(Map.of("WEIGHTLIFT_LOG_FORMAT", "xml")))
                 .getMessage().startsWith("WEIGHTLIFT_LOG_FORMAT"));
+    }
+
+    @Test
+    void deadlinesComeFromTheEnvironmentOrTheDefaults() {
+        assertEquals(BroadcastExecutor.Deadlines.defaults(), OperatorConfig.fromEnvironment(Map.of()).deadlines());
+        BroadcastExecutor.Deadlines set = OperatorConfig.fromEnvironment(Map.of("WEIGHTLIFT_DEADLINE_REQUEST", "45s",
+                "WEIGHTLIFT_DEADLINE_ENGINE_CONNECT", "2m", "WEIGHTLIFT_DEADLINE_STEP", "1h", "WEIGHTLIFT_DEADLINE_ABORT", "750ms")).deadlines();
+        assertEquals(Duration.ofSeconds(45), set.request());
+        assertEquals(Duration.ofMinutes(2), set.engineConnect());
+        assertEquals(Duration.ofHours(1), set.step());
+        assertEquals(Duration.ofMillis(750), set.abort());
+        assertEquals(BroadcastExecutor.Deadlines.defaults().progressInterval(), set.progressInterval());
+    }
+
+    @Test
+    void aBadDeadlineNamesItsVariable() {
+        for (String bad : new String[] {"30", "0s", "-5s", "2 m", "1d", "1.5s", "99999999999s"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> OperatorConfig.fromEnvironment(Map.of("WEIGHTLIFT_DEADLINE_STEP", bad)), bad);
+            assertTrue(e.getMessage().startsWith("WEIGHTLIFT_DEADLINE_STEP: '" + bad + "'"), e.getMessage());
+        }
     }
 }

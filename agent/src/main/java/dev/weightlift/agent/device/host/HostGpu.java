@@ -10,6 +10,7 @@ import dev.weightlift.agent.device.ShareHandle;
 import dev.weightlift.agent.device.SharedRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ final class HostGpu implements Gpu {
     private final int index;
     private final String uuid;
     private final MemoryLedger ledger;
+    private static final int PREALLOCATE_CHUNK = 1 << 20;
     private final Path shmDir;
     private final Duration syncTimeout;
     private final AtomicLong sequence = new AtomicLong();
@@ -86,6 +88,7 @@ final class HostGpu implements Gpu {
             NativeMemory.Mapping mapping;
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                     StandardOpenOption.WRITE)) {
+                preallocate(channel, bytes);
                 mapping = NativeMemory.map(channel, FileChannel.MapMode.READ_WRITE, 0, bytes, file.toString());
             }
             return new HostSharedRegion(mapping.address(), bytes, ledger, () -> {
@@ -96,7 +99,8 @@ final class HostGpu implements Gpu {
             ledger.unreserve(bytes);
             deleteQuietly(file);
             if (e instanceof IOException io) {
-                throw new UncheckedIOException("cannot create shared memory file " + file, io);
+                throw new UncheckedIOException("cannot create a shared memory file of " + bytes + " bytes in " + shmDir
+                        + " (WEIGHTLIFT_SHM_DIR): " + io.getMessage() + "; " + freeSpace(), io);
             }
             throw (RuntimeException) e;
         }
@@ -117,6 +121,30 @@ final class HostGpu implements Gpu {
     int close() {
         streams.forEach(HostCopyStream::close);
         return ledger.closeAll();
+    }
+
+    /**
+     * Writes every page of the file before it is mapped: a mapping of a sparse file on a full tmpfs would take
+     * SIGBUS at the first write of a page the file system cannot back, where a write here fails with ENOSPC.
+     */
+    private void preallocate(FileChannel channel, long bytes) throws IOException {
+        long free = Files.getFileStore(shmDir).getUsableSpace();
+        if (free < bytes) {
+            throw new IOException("not enough free space");
+        }
+        ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(bytes, PREALLOCATE_CHUNK));
+        for (long at = 0; at < bytes; ) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), bytes - at));
+            at += channel.write(zeros, at);
+        }
+    }
+
+    private String freeSpace() {
+        try {
+            return Files.getFileStore(shmDir).getUsableSpace() + " bytes free there";
+        } catch (IOException e) {
+            return "its free space is unknown (" + e.getMessage() + ")";
+        }
     }
 
     private static void deleteQuietly(Path file) {

@@ -231,7 +231,8 @@ public final class NativeWorkerChannel implements WorkerChannel {
         if (e instanceof ProtocolException) {
             return "malformed message: " + e.getMessage();
         }
-        return "the worker closed the connection (engine process died or gave up): " + e.getMessage();
+        return "the worker closed the connection (engine process died or gave up): "
+                + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
 
     private String who() {

@@ -38,8 +38,13 @@ final class Executions {
         private volatile ExecutionResult result;
         private long bytesCounted;
         private boolean finishRecorded;
+        private boolean podsFlagged;
+        /** Whether a run before this one (of an operator that restarted) got as far as the engines. */
+        private final boolean earlierRunReachedEngines;
 
-        private Run(long generation, Instant startedAt, List<Target> targets, List<PodResult> pods, String resolvedMessage) {
+        private Run(long generation, Instant startedAt, List<Target> targets, List<PodResult> pods, String resolvedMessage,
+                boolean earlierRunReachedEngines) {
+            this.earlierRunReachedEngines = earlierRunReachedEngines;
             this.generation = generation;
             this.startedAt = startedAt;
             this.targets = List.copyOf(targets);
@@ -60,10 +65,22 @@ final class Executions {
             return Optional.ofNullable(result);
         }
 
-        /** Whether the execution got as far as sending weights to engines (so an engine may hold part of them). */
+        /**
+         * Whether the execution, or one before it of the same generation, got as far as sending weights to engines
+         * (so an engine may hold part of them).
+         */
         boolean reachedEngines() {
             ExecutionProgress p = progress;
-            return p != null && (p.phase() == Phase.Transferring || p.phase() == Phase.Finalizing);
+            return earlierRunReachedEngines || p != null && (p.phase() == Phase.Transferring || p.phase() == Phase.Finalizing);
+        }
+
+        /** True the first time only: the pods of a run that did not complete are flagged once. */
+        synchronized boolean markPodsFlagged() {
+            if (podsFlagged) {
+                return false;
+            }
+            podsFlagged = true;
+            return true;
         }
 
         /** Ends the run with {@code result} unless it already ended (the deadline passed). */
@@ -102,7 +119,10 @@ final class Executions {
 
     Run start(WeightUpdate update, Resolution.Resolved resolved) {
         ResourceID id = ResourceID.fromResource(update);
-        Run run = new Run(update.getMetadata().getGeneration(), Instant.now(clock), resolved.targets(), resolved.pods(), resolved.message());
+        Phase recorded = update.getStatus() == null ? null : update.getStatus().getPhase();
+        boolean earlierReachedEngines = recorded == Phase.Transferring || recorded == Phase.Finalizing;
+        Run run = new Run(update.getMetadata().getGeneration(), Instant.now(clock), resolved.targets(), resolved.pods(), resolved.message(),
+                earlierReachedEngines);
         runs.put(id, run);
         try {
             run.execution = executor.start(update, run.targets, new Listener(id, run));

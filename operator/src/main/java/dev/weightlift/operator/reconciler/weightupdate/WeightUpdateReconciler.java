@@ -234,13 +234,14 @@ public final class WeightUpdateReconciler implements Reconciler<WeightUpdate>, C
             String reason = result.succeeded() ? "PodsGone" : result.reason();
             observation = new Observation(Verdict.Failed, reason, message, pods, run.progress().orElse(null), run.startTime(), result.timings());
         }
+        // Flagged before the final status is written: an operator that dies in between leaves no pod reported current.
+        if (!result.succeeded() && run.reachedEngines() && run.markPodsFlagged()) {
+            flagNeedsUpdate(run, "update " + update.getMetadata().getName() + " to version " + version + " did not complete ("
+                    + result.reason() + "); the engine may hold part of it");
+        }
         write(update, observation);
         // The run stays registered until the cache shows the final status: a reconcile on a stale copy must not start it again.
         if (run.markFinishRecorded()) {
-            if (!result.succeeded() && run.reachedEngines()) {
-                flagNeedsUpdate(run, "update " + update.getMetadata().getName() + " to version " + version + " did not complete ("
-                        + result.reason() + "); the engine may hold part of it");
-            }
             if (succeeded) {
                 events.normal(update, "Succeeded", observation.message());
             } else {
