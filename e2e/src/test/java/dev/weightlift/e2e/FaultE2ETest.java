@@ -226,7 +226,7 @@ class FaultE2ETest {
     void operatorRestartedMidUpdateEndsTheUpdateWithinItsDeadline() throws Exception {
         fleet.injectEngineFault(POD_1, "delay 20");
         long start = System.nanoTime();
-        fleet.apply("kr-restart", "kr-restart", checkpoint("kr-restart"), "4Mi", 60);
+        fleet.apply("kr-restart", "kr-restart", checkpoint("kr-restart"), "4Mi", 60, NO_SCALE_UP);
         fleet.await("kr-restart", u -> u.getStatus() != null && u.getStatus().getPhase() == Phase.Transferring, Duration.ofSeconds(30));
         fleet.restartOperator();
         fleet.injectEngineFault(POD_1, "");
