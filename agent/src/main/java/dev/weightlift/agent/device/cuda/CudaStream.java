@@ -94,9 +94,10 @@ final class CudaStream implements CopyStream {
     }
 
     private static void checkRange(MemoryRegion region, long offset, long length, String what) {
-        if (offset < 0 || length < 0 || offset + length > region.size()) {
-            throw new IndexOutOfBoundsException(what + " [" + offset + ", " + (offset + length) + ") outside " + region);
+        if (!(region instanceof CudaRegion cuda)) {
+            throw new IllegalArgumentException("the " + what + " of a CUDA copy must be CUDA memory, not " + region);
         }
+        cuda.checkRange(offset, length);
     }
 
     @Override
