@@ -15,6 +15,11 @@ from weightlift_engine.protocol import Connection
 GPU = "GPU-test-0"
 
 
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 class FakeAgent:
     """Plays the agent's side of one update; ``script(conn)`` drives it after welcome."""
 
@@ -115,6 +120,88 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(hooks, [True])
         self.assertEqual(result, {"gpu_uuid": GPU, "version": "v7", "buckets": 2, "bytes": 52})
 
+    def assert_refused(self, script, expected):
+        """The worker fails on what ``script`` sends, and its last answer is an error containing ``expected``."""
+        agent = FakeAgent(self.dir.name, script)
+        with self.assertRaises(Exception):
+            update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, timeout_s=5)
+        agent.join()
+        self.assertEqual(agent.replies[-1]["type"], "error")
+        self.assertIn(expected, agent.replies[-1]["message"])
+
+    def host_file(self, name, size, pieces):
+        """A host-store file of ``size`` bytes with ``pieces`` ({offset: tensor}) written into it."""
+        path = os.path.join(self.dir.name, name)
+        with open(path, "wb") as f:
+            f.truncate(size)
+            for offset, tensor in pieces.items():
+                f.seek(offset)
+                f.write(tensor.contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        return path
+
+    def test_tensors_are_read_in_place_from_host_buffers_next_to_the_shared_buffer(self):
+        a = torch.arange(6, dtype=torch.float32).view(2, 3)
+        b = torch.tensor([7, -8], dtype=torch.int64)
+        c = torch.tensor([0.25, 0.5], dtype=torch.float16)
+        first = self.host_file("store-1", 3 * 4096, {4096: a})
+        # A window that starts past the file's first page, at an offset no page size divides.
+        second = self.host_file("store-2", 4 * 4096, {4096 + 512 + 24: b})
+        self.write(0, c)
+        crc = zlib.crc32(b.numpy().tobytes(), zlib.crc32(a.numpy().tobytes()))
+        store_before = read_file(first)
+
+        def script(agent, conn):
+            agent.ask(conn, {"type": "share", "handle": self.share()["handle"],
+                             "host_buffers": [{"path": first, "offset": 0, "size": 3 * 4096},
+                                              {"path": second, "offset": 4096 + 512, "size": 2048}],
+                             "read_ahead": [[0, 4096, 24], [1, 24, 16]]})
+            agent.ask(conn, {"type": "bucket", "id": 0, "checksum": {"algorithm": "crc32", "value": crc}, "tensors": [
+                {"name": "a", "dtype": "F32", "shape": [2, 3], "offset": 4096, "nbytes": 24, "buffer": 0},
+                {"name": "b", "dtype": "I64", "shape": [2], "offset": 24, "nbytes": 16, "buffer": 1}]})
+            agent.ask(conn, {"type": "bucket", "id": 1,
+                             "tensors": [{"name": "c", "dtype": "F16", "shape": [2], "offset": 0, "nbytes": 4}]})
+            agent.ask(conn, {"type": "release"})
+            agent.ask(conn, {"type": "finish", "version": "v2"})
+
+        def run(weights):
+            for name, tensor in weights:
+                loaded[name] = tensor.clone()
+                tensor.zero_()  # an engine scribbling on what it was given must not change the store
+
+        agent = FakeAgent(self.dir.name, script)
+        loaded = {}
+        result = update_from_agent(self.endpoint, run, update="u1", gpu_uuid=GPU, timeout_s=5)
+        agent.join()
+        self.assertIsNone(agent.error)
+        self.assertIn("host-buffers", agent.hello["features"])
+        self.assertEqual([r["type"] for r in agent.replies], ["ack", "ack", "ack", "ack", "done"])
+        self.assertTrue(torch.equal(loaded["a"], a))
+        self.assertTrue(torch.equal(loaded["b"], b))
+        self.assertTrue(torch.equal(loaded["c"], c))
+        self.assertEqual(read_file(first), store_before)
+        self.assertEqual(result["bytes"], 44)
+
+    def test_host_buffer_entries_and_windows_that_do_not_fit_are_refused(self):
+        path = self.host_file("store", 8192, {})
+        window = {"path": path, "offset": 0, "size": 8192}
+        cases = [
+            ([window], [], {"name": "x", "dtype": "F32", "shape": [2], "offset": 0, "nbytes": 8, "buffer": 1},
+             "host buffer 1"),
+            ([window], [], {"name": "x", "dtype": "F32", "shape": [2], "offset": 8188, "nbytes": 8, "buffer": 0},
+             "does not lie aligned"),
+            ([dict(window, size=3 * 4096)], [], None, "passes its end"),
+            ([window], [[0, 4096, 8192]], None, "outside the host buffers"),
+            ([dict(window, path=os.path.join(self.dir.name, "missing"))], [], None, "missing"),
+        ]
+        for windows, read_ahead, entry, expected in cases:
+            with self.subTest(expected=expected):
+                def script(agent, conn, windows=windows, read_ahead=read_ahead, entry=entry):
+                    reply = agent.ask(conn, {"type": "share", "host_buffers": windows, "read_ahead": read_ahead})
+                    if entry is not None and reply["type"] == "ack":
+                        agent.ask(conn, {"type": "bucket", "id": 0, "tensors": [entry]})
+
+                self.assert_refused(script, expected)
+
     def test_a_failing_run_sends_the_traceback_and_raises(self):
         def script(agent, conn):
             agent.ask(conn, self.share())
@@ -158,12 +245,7 @@ class ClientTest(unittest.TestCase):
                     agent.ask(conn, self.share())
                     agent.ask(conn, {"type": "bucket", "id": 0, "tensors": [entry]})
 
-                agent = FakeAgent(self.dir.name, script)
-                with self.assertRaises(Exception):
-                    update_from_agent(self.endpoint, lambda w: None, update="u1", gpu_uuid=GPU, timeout_s=5)
-                agent.join()
-                self.assertEqual(agent.replies[-1]["type"], "error")
-                self.assertIn("'x'", agent.replies[-1]["message"])
+                self.assert_refused(script, "'x'")
 
     def test_abort_raises_with_the_reason(self):
         def script(agent, conn):

@@ -6,8 +6,8 @@ import time
 import traceback
 import zlib
 
-from .buffers import current_gpu_uuid, open_buffer
-from .protocol import PROTOCOL_VERSION, AgentError, Connection, ProtocolError, UpdateAborted
+from .buffers import HostBuffers, current_gpu_uuid, open_buffer
+from .protocol import FEATURES, PROTOCOL_VERSION, AgentError, Connection, ProtocolError, UpdateAborted
 
 log = logging.getLogger("weightlift_engine")
 
@@ -21,9 +21,9 @@ def update_from_agent(endpoint, run, post_hook=None, *, update, gpu_uuid=None, t
 
     ``update`` is the update id the agent's trigger passed (see ``request.parse_request``). ``gpu_uuid`` names this worker's GPU ("GPU-…"); None takes the UUID of torch's current CUDA device.
 
-    ``run(weights)`` gets a list of ``(name, tensor)`` pairs per bucket (views of the shared buffer, valid only
-    during the call: copy what you keep, as every ``load_weights`` does). ``post_hook()`` runs after the buffer
-    is released. ``timeout_s`` bounds each wait for the agent. Returns ``{gpu_uuid, version, buckets, bytes}``;
+    ``run(weights)`` gets a list of ``(name, tensor)`` pairs per bucket (views of the shared buffer or of the
+    agent's host-store files, valid only during the call: copy what you keep, as every ``load_weights`` does).
+    ``post_hook()`` runs after the buffers are released. ``timeout_s`` bounds each wait for the agent. Returns ``{gpu_uuid, version, buckets, bytes}``;
     raises on any failure after telling the agent.
     """
     if gpu_uuid is None:
@@ -31,7 +31,7 @@ def update_from_agent(endpoint, run, post_hook=None, *, update, gpu_uuid=None, t
     conn = Connection.connect(endpoint, connect_timeout_s)
     try:
         conn.send({"type": "hello", "protocol": PROTOCOL_VERSION, "gpu_uuid": gpu_uuid, "pid": os.getpid(),
-                   "engine": engine, "update": update})
+                   "engine": engine, "update": update, "features": list(FEATURES)})
         welcome, _ = conn.recv(timeout_s)
         if welcome["type"] == "error":
             raise AgentError(f"the Weightlift agent refused GPU {gpu_uuid}: {welcome.get('message')}")
@@ -52,6 +52,7 @@ class _Session:
         self.timeout_s = timeout_s
         self.device = device
         self.buffer = None
+        self.host = None
         self.buckets = 0
         self.bytes = 0
 
@@ -63,7 +64,7 @@ class _Session:
                 kind = message["type"]
                 if kind == "share":
                     self._close_buffer()
-                    self.buffer = open_buffer(message.get("handle"), raw, self.device)
+                    self._open(message, raw)
                     self.conn.send({"type": "ack"})
                 elif kind == "bucket":
                     self._load(message)
@@ -101,8 +102,30 @@ class _Session:
                 pass
             raise
 
-    def _load(self, message):
+    def _open(self, message, raw):
+        handle = message.get("handle")
+        host_buffers = message.get("host_buffers")
+        if handle is None and host_buffers is None:
+            raise ProtocolError("'share' message needs a 'handle' or 'host_buffers'")
+        if handle is not None:
+            self.buffer = open_buffer(handle, raw, self.device)
+        if host_buffers is not None:
+            self.host = HostBuffers(host_buffers, message.get("read_ahead", []))
+
+    def _buffer_of(self, entry):
+        """The buffer a tensor entry lies in: a host-store file when it names one, the shared buffer otherwise."""
+        if not isinstance(entry, dict):
+            raise ProtocolError(f"malformed tensor entry {entry!r}")
+        if "buffer" in entry:
+            if self.host is None:
+                raise ProtocolError(f"tensor '{entry.get('name')}' names a host buffer, the update shared none")
+            return self.host.buffer(entry)
         if self.buffer is None:
+            raise ProtocolError(f"tensor '{entry.get('name')}' lies in the shared buffer, the update shared none")
+        return self.buffer
+
+    def _load(self, message):
+        if self.buffer is None and self.host is None:
             raise ProtocolError("bucket before the shared buffer was shared")
         bucket_id = message.get("id")
         if bucket_id != self.buckets:
@@ -110,13 +133,14 @@ class _Session:
         entries = message.get("tensors")
         if not isinstance(entries, list):
             raise ProtocolError(f"bucket {bucket_id} has no 'tensors' list")
-        weights = [(entry["name"], self.buffer.view(entry)) for entry in entries]
+        weights = [(entry["name"], self._buffer_of(entry).view(entry)) for entry in entries]
         checksum = message.get("checksum")
         if checksum is not None:
             self._verify(bucket_id, entries, checksum)
         self.run(weights)
         del weights
-        self.buffer.synchronize()
+        if self.buffer is not None:
+            self.buffer.synchronize()
         self.buckets += 1
         self.bytes += sum(entry["nbytes"] for entry in entries)
 
@@ -125,13 +149,16 @@ class _Session:
             raise ProtocolError(f"bucket {bucket_id}: unknown checksum algorithm {checksum.get('algorithm')!r}")
         crc = 0
         for entry in entries:
-            flat = self.buffer.tensor[entry["offset"]:entry["offset"] + entry["nbytes"]]
+            flat = self._buffer_of(entry).raw(entry)
             crc = zlib.crc32(memoryview(flat.cpu().numpy()), crc)  # no copy of host bytes
         if crc != checksum.get("value"):
             raise ValueError(f"bucket {bucket_id}: checksum mismatch (crc32 {crc:#010x}, agent sent "
                              f"{checksum.get('value'):#010x})")
 
     def _close_buffer(self):
+        if self.host is not None:
+            host, self.host = self.host, None
+            host.close()
         if self.buffer is not None:
             buffer, self.buffer = self.buffer, None
             buffer.close()

@@ -9,6 +9,9 @@ import struct
 import time
 
 PROTOCOL_VERSION = 1
+# Optional abilities this worker declares in ``hello``: "host-buffers" = it maps the agent's host-store files
+# and reads tensors from them in place (``share.host_buffers``, ``buffer`` in a tensor entry).
+FEATURES = ("host-buffers",)
 HEADER = struct.Struct(">II")
 MAX_JSON_BYTES = 16 << 20
 MAX_RAW_BYTES = 4096

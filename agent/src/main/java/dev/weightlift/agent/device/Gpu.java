@@ -18,6 +18,15 @@ public interface Gpu {
     /** Device memory another process on the same GPU can open: the shared bucket buffer. */
     SharedRegion allocateShared(long bytes);
 
+    /**
+     * Whether this GPU's engine worker computes on host memory (the host backend's stand-in GPUs, CPU engines):
+     * then host-store bytes in shared files can be handed to it to read in place, instead of copied into the
+     * shared buffer.
+     */
+    default boolean readsHostMemory() {
+        return false;
+    }
+
     /** An ordered queue of copies on this GPU (a CUDA stream). */
     CopyStream newStream(String name);
 }

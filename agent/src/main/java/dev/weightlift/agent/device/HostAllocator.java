@@ -22,6 +22,14 @@ public interface HostAllocator extends AutoCloseable {
      */
     MemoryRegion mapPinned(Path file, long offset, long length) throws IOException;
 
+    /**
+     * The largest allocation this allocator can place in a file another process maps ({@link
+     * MemoryRegion#sharedFile()}); 0 when it shares none. Stores size their buffers to fit.
+     */
+    default long largestSharedAllocation() {
+        return 0;
+    }
+
     long bytesInUse();
 
     long limitBytes();

@@ -1,6 +1,7 @@
 package dev.weightlift.agent.device;
 
 import java.nio.ByteBuffer;
+import java.util.Optional;
 
 /**
  * A contiguous range of native memory owned by exactly one allocator. Closing it returns every byte to
@@ -15,11 +16,22 @@ public interface MemoryRegion extends AutoCloseable {
 
     MemoryKind kind();
 
+    /** Whether {@link #close()} has run: the bytes are gone. */
+    boolean isClosed();
+
     /**
      * A NIO view of {@code [offset, offset + length)}, for host-visible memory only; NIO views stop at
      * 2 GiB, so large regions are read and written in slices.
      */
     ByteBuffer view(long offset, int length);
+
+    /**
+     * Where another process of this node can map these bytes (host memory kept in a shared-memory file); empty
+     * for memory only this process sees.
+     */
+    default Optional<FileWindow> sharedFile() {
+        return Optional.empty();
+    }
 
     @Override
     void close();

@@ -35,6 +35,7 @@ public abstract class NativeRegion implements MemoryRegion {
         return kind;
     }
 
+    @Override
     public boolean isClosed() {
         return closed.get();
     }

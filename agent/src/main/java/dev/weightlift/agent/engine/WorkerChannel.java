@@ -1,5 +1,6 @@
 package dev.weightlift.agent.engine;
 
+import dev.weightlift.agent.device.FileWindow;
 import dev.weightlift.agent.device.ShareHandle;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +23,28 @@ public interface WorkerChannel extends AutoCloseable {
 
     /** Sends the shared buffer's handle and waits for the worker to have opened it. */
     void shareBuffer(ShareHandle handle, Duration timeout) throws EngineException;
+
+    /**
+     * Whether the worker maps host-store files and reads tensors from them in place ({@link
+     * TensorEntry#hostBuffer()}); it says so when it connects, so this is known after {@link #awaitConnected}.
+     */
+    default boolean readsHostBuffers() {
+        return false;
+    }
+
+    /**
+     * Sends the buffers of the update and waits for the worker to have opened them: the shared buffer ({@code
+     * slot}; null when every bucket is read in place) and the host-store files that buckets are read from in
+     * place, with the ranges the buckets will read, in order ({@code readAhead}; the worker maps them ahead of
+     * its loads; empty: no read-ahead). Only for a worker that {@link #readsHostBuffers()}.
+     */
+    default void shareBuffers(ShareHandle slot, List<FileWindow> hostBuffers, List<HostRange> readAhead, Duration timeout)
+            throws EngineException {
+        if (slot == null || !hostBuffers.isEmpty()) {
+            throw new EngineException("the engine worker on GPU " + gpuUuid() + " cannot read host buffers in place");
+        }
+        shareBuffer(slot, timeout);
+    }
 
     /** Sends one bucket's tensor list; returns without waiting (see {@link #awaitAck}). */
     void sendBucket(List<TensorEntry> tensors) throws EngineException;

@@ -10,7 +10,6 @@ import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +22,8 @@ import org.slf4j.MDC;
  * (H2D from the host store into the staging buffer, or straight into the slot), publish (into slot g % 2
  * of the shared buffer, broadcast over the collective), load (the worker reads the slot, then acks).
  * With overlap on, H2D of g+1 runs while g is published and g-1 loaded; every wait has a deadline.
+ * Where the worker computes on host memory, buckets are read in place from the host store instead (no
+ * stage, no publish; see {@link HostBufferLayout}), and the worker maps the next buckets' pages ahead.
  */
 public final class GpuUpdatePipeline {
 
@@ -76,9 +77,9 @@ public final class GpuUpdatePipeline {
             validate(buckets, options);
             PipelineResult result = run.execute();
             metrics.updateFinished(gpu.uuid(), true);
-            LOG.info("gpu update done update={} gpu={} version={} buckets={} bytes={} seconds={} staged={}", update,
-                    gpu.uuid(), version, result.buckets(), result.bytes(), result.total().toMillis() / 1000.0,
-                    result.staged());
+            LOG.info("gpu update done update={} gpu={} version={} buckets={} bytes={} seconds={} staged={}"
+                    + " in_place_buckets={}", update, gpu.uuid(), version, result.buckets(), result.bytes(),
+                    result.total().toMillis() / 1000.0, result.staged(), result.inPlaceBuckets());
             return result;
         } catch (EngineException | RuntimeException | PipelineException e) {
             String message = "update " + update + " on GPU " + gpu.uuid() + " failed at " + run.step + ": " + cause(e, cancellation);
@@ -128,6 +129,7 @@ public final class GpuUpdatePipeline {
         private final boolean staged;
         private final long slot;
         private final int[] rounds;
+        private HostBufferLayout layout;
         private Stager stager;
         private StreamEvent direct;
         private String step = "validation";
@@ -149,6 +151,7 @@ public final class GpuUpdatePipeline {
             this.staged = options.usesStaging(collective == null ? 1 : collective.size());
             this.slot = options.slotBytes();
             this.rounds = new int[buckets.size()];
+            this.layout = HostBufferLayout.none(buckets.size());
             Map<Integer, Integer> perRoot = new HashMap<>();
             for (int g = 0; g < buckets.size(); g++) {
                 rounds[g] = perRoot.merge(buckets.get(g).root(), 1, Integer::sum) - 1;
@@ -161,21 +164,32 @@ public final class GpuUpdatePipeline {
             channel.awaitConnected(options.connectTimeout());
             connectNanos = System.nanoTime() - start;
             metrics.stage(gpu.uuid(), "connect", Duration.ofNanos(connectNanos));
+            if (options.inPlace() && gpu.readsHostMemory() && channel.readsHostBuffers()
+                    && (collective == null || collective.size() <= 1)) {
+                layout = HostBufferLayout.of(buckets, this::owns);
+                for (int g = 0; g < buckets.size(); g++) {
+                    if (layout.inPlace(g)) {
+                        checkHeld(g);
+                    }
+                }
+            }
             step = "allocating the shared buffer";
             long setupStart = System.nanoTime();
             long releaseStart;
-            int stagingBuffers = staged ? (options.overlap() ? 2 : 1) : 0;
+            int stagingBuffers = staged && !layout.allInPlace() ? (options.overlap() ? 2 : 1) : 0;
             // Not closed on failure: the failure path frees the buffers once the worker has let go of them.
-            BufferCache.Lease lease = buffers.lease(slot, stagingBuffers, options.retainBuffers());
+            BufferCache.Lease lease = layout.allInPlace() ? null : buffers.lease(slot, stagingBuffers, options.retainBuffers());
             try (CopyStream h2d = gpu.newStream("h2d");
                     CopyStream publish = gpu.newStream("publish")) {
-                SharedRegion shared = lease.shared();
-                List<MemoryRegion> staging = lease.staging();
+                SharedRegion shared = lease == null ? null : lease.shared();
+                List<MemoryRegion> staging = lease == null ? List.of() : lease.staging();
                 try {
                     prestage(shared, staging, h2d);
-                    step = "sharing the buffer " + shared.handle();
+                    step = "sharing " + (shared == null ? "" : "the buffer " + shared.handle() + " ")
+                            + (layout.files().isEmpty() ? "" : layout.files().size() + " host-store files");
                     bufferOffered = true;
-                    channel.shareBuffer(shared.handle(), options.stepTimeout());
+                    channel.shareBuffers(shared == null ? null : shared.handle(), layout.files(),
+                            options.overlap() ? layout.readAhead() : List.of(), options.stepTimeout());
                     setupNanos = System.nanoTime() - setupStart;
                     metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
                     transfer(shared, staging, h2d, publish);
@@ -186,7 +200,9 @@ public final class GpuUpdatePipeline {
                 releaseStart = System.nanoTime();
                 channel.release(options.stepTimeout());
             }
-            lease.close();
+            if (lease != null) {
+                lease.close();
+            }
             step = "finishing (engine post-load processing)";
             channel.finish(version, options.finishTimeout());
             finishNanos = System.nanoTime() - releaseStart;
@@ -194,16 +210,16 @@ public final class GpuUpdatePipeline {
             return new PipelineResult(gpu.uuid(), version, buckets.size(), bytes, Duration.ofNanos(System.nanoTime() - start),
                     Duration.ofNanos(connectNanos), Duration.ofNanos(setupNanos), Duration.ofNanos(stageNanos),
                     Duration.ofNanos(publishNanos), Duration.ofNanos(ackNanos),
-                    Duration.ofNanos(finishNanos), staged);
+                    Duration.ofNanos(finishNanos), stagingBuffers > 0, layout.inPlaceBuckets());
         }
 
         /** Starts the first H2D copies (into staging, or slot 0) while the worker is still opening the buffer. */
         private void prestage(SharedRegion shared, List<MemoryRegion> staging, CopyStream h2d) {
-            step = "copying bucket " + Math.max(0, nextOwned(-1)) + " from the host store";
-            if (staged) {
-                stager = new Stager(staging, h2d);
+            step = "copying bucket " + Math.max(0, nextCopied(-1)) + " from the host store";
+            if (staged && !staging.isEmpty()) {
+                stager = new Stager(staging, h2d, this::nextCopied, (g, buffer) -> stage(g, buffer, 0, h2d));
                 stager.fill();
-            } else if (!buckets.isEmpty() && owns(0)) {
+            } else if (!staged && !buckets.isEmpty() && copies(0)) {
                 direct = stage(0, shared, 0, h2d);
             }
         }
@@ -223,56 +239,24 @@ public final class GpuUpdatePipeline {
             int n = buckets.size();
             for (int g = 0; g < n; g++) {
                 checkCancelled(g);
-                PipelineBucket bucket = buckets.get(g);
                 long base = (g % 2) * slot;
-                step = "copying bucket " + g + " from the host store";
-                Stager.Staged fromStaging = null;
-                if (owns(g)) {
-                    StreamEvent copied = direct;
-                    direct = null;
-                    if (stager != null) {
-                        fromStaging = stager.take(g);
-                        copied = fromStaging.copied();
-                    }
-                    if (copied != null) {
-                        long stageStart = System.nanoTime();
-                        try (StreamEvent done = copied) {
-                            awaitEvent(done);
-                        }
-                        long waited = System.nanoTime() - stageStart;
-                        stageNanos += waited;
-                        metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
-                    }
+                boolean inPlace = layout.inPlace(g);
+                if (inPlace) {
+                    checkHeld(g);
+                } else {
+                    publishBucket(g, base, shared, staging, publish);
                 }
-                step = "publishing bucket " + g;
-                long publishStart = System.nanoTime();
-                if (fromStaging != null) {
-                    StreamEvent drained = null;
-                    if (bucket.bytes() > 0) {
-                        publish.copy(staging.get(fromStaging.buffer()), 0, shared, base, bucket.bytes());
-                        drained = publish.record();
-                    }
-                    stager.drained(fromStaging.buffer(), drained);
-                    if (options.overlap()) {
-                        stager.fill();
-                    }
-                }
-                try (StreamEvent published = broadcast(shared, base, bucket, publish)) {
-                    awaitEvent(published);
-                }
-                long publishedNanos = System.nanoTime() - publishStart;
-                publishNanos += publishedNanos;
-                metrics.stage(gpu.uuid(), "publish", Duration.ofNanos(publishedNanos));
                 if (g > 0) {
                     awaitAck(g - 1);
                 }
-                if (!staged && g + 1 < n && owns(g + 1)) {
+                if (!staged && g + 1 < n && copies(g + 1)) {
                     direct = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
                 }
                 // Every copy into slot g % 2 has completed here (the published event was awaited): the
                 // checkpoint-engine protocol sends no IPC event, so the message itself must mean "bytes ready".
                 step = "sending bucket " + g;
-                List<TensorEntry> tensors = bucket.tensorsAt(base);
+                PipelineBucket bucket = buckets.get(g);
+                List<TensorEntry> tensors = inPlace ? layout.tensors(g) : bucket.tensorsAt(base);
                 if (bucket.crc32() != null) {
                     channel.sendBucket(tensors, bucket.crc32());
                 } else {
@@ -288,86 +272,76 @@ public final class GpuUpdatePipeline {
             }
         }
 
-        /**
-         * The H2D side with staging: this rank's buckets, in order, copied into the staging buffers (two in
-         * turn when the overlap is on, so the next bucket's H2D starts the moment the current one ends,
-         * without waiting for the current one's copy into the shared slot). A buffer is refilled once the
-         * device-side copy out of it (its "drained" event) has run; the H2D stream waits for that, not the thread.
-         */
-        private final class Stager implements AutoCloseable {
-
-            record Staged(int bucket, int buffer, StreamEvent copied) {
-            }
-
-            private final List<MemoryRegion> buffers;
-            private final CopyStream h2d;
-            private final StreamEvent[] drained;
-            private final ArrayDeque<Staged> pending = new ArrayDeque<>();
-            private final ArrayDeque<Integer> idle = new ArrayDeque<>();
-            private int next;
-
-            Stager(List<MemoryRegion> buffers, CopyStream h2d) {
-                this.buffers = buffers;
-                this.h2d = h2d;
-                this.drained = new StreamEvent[buffers.size()];
-                for (int b = 0; b < buffers.size(); b++) {
-                    idle.add(b);
+        /** The host-store regions bucket g is read from in place are still held (the worker maps their files). */
+        private void checkHeld(int g) throws PipelineException {
+            step = "reading bucket " + g + " in place from the host store";
+            for (CopyRange range : buckets.get(g).ranges()) {
+                if (range.source().isClosed()) {
+                    throw new PipelineException(range.source() + " is closed", null);
                 }
-                this.next = nextOwned(-1);
             }
+        }
 
-            /** Enqueues the H2D of the next owned buckets into every idle buffer. */
-            void fill() {
-                while (next >= 0 && !idle.isEmpty()) {
-                    int buffer = idle.poll();
-                    if (drained[buffer] != null) {
-                        h2d.waitFor(drained[buffer]);
-                        drained[buffer].close();
-                        drained[buffer] = null;
+        /** Bucket g into slot {@code base} of the shared buffer: from the staging buffer or H2D, then broadcast. */
+        private void publishBucket(int g, long base, SharedRegion shared, List<MemoryRegion> staging, CopyStream publish)
+                throws PipelineException {
+            PipelineBucket bucket = buckets.get(g);
+            step = "copying bucket " + g + " from the host store";
+            Stager.Staged fromStaging = null;
+            if (owns(g)) {
+                StreamEvent copied = direct;
+                direct = null;
+                if (stager != null) {
+                    fromStaging = stager.take(g);
+                    copied = fromStaging.copied();
+                }
+                if (copied != null) {
+                    long stageStart = System.nanoTime();
+                    try (StreamEvent done = copied) {
+                        awaitEvent(done);
                     }
-                    pending.add(new Staged(next, buffer, stage(next, buffers.get(buffer), 0, h2d)));
-                    next = nextOwned(next);
+                    long waited = System.nanoTime() - stageStart;
+                    stageNanos += waited;
+                    metrics.stage(gpu.uuid(), "stage", Duration.ofNanos(waited));
                 }
             }
-
-            Staged take(int g) {
-                Staged staged = pending.poll();
-                if (staged == null || staged.bucket() != g) {
-                    throw new IllegalStateException("bucket " + g + " was not staged (next staged: " + staged + ")");
+            step = "publishing bucket " + g;
+            long publishStart = System.nanoTime();
+            if (fromStaging != null) {
+                StreamEvent drained = null;
+                if (bucket.bytes() > 0) {
+                    publish.copy(staging.get(fromStaging.buffer()), 0, shared, base, bucket.bytes());
+                    drained = publish.record();
                 }
-                return staged;
-            }
-
-            /** The buffer's contents are on their way out; {@code event} (null: nothing to copy) marks when it is free. */
-            void drained(int buffer, StreamEvent event) {
-                drained[buffer] = event;
-                idle.add(buffer);
-            }
-
-            @Override
-            public void close() {
-                for (Staged staged : pending) {
-                    staged.copied().close();
-                }
-                for (StreamEvent event : drained) {
-                    if (event != null) {
-                        event.close();
-                    }
+                stager.drained(fromStaging.buffer(), drained);
+                if (options.overlap()) {
+                    stager.fill();
                 }
             }
+            try (StreamEvent published = broadcast(shared, base, bucket, publish)) {
+                awaitEvent(published);
+            }
+            long publishedNanos = System.nanoTime() - publishStart;
+            publishNanos += publishedNanos;
+            metrics.stage(gpu.uuid(), "publish", Duration.ofNanos(publishedNanos));
         }
 
         private boolean owns(int g) {
             return collective == null || buckets.get(g).root() == collective.rank();
         }
 
+        /** Whether this rank copies bucket {@code g} from the host store (it owns it and it is not read in place). */
+        private boolean copies(int g) {
+            return owns(g) && !layout.inPlace(g);
+        }
+
         /**
-         * The first bucket after {@code g} that this rank owns, or -1. Staging it as soon as the staging buffer
+         * The first bucket after {@code g} that this rank copies, or -1. Staging it as soon as the staging buffer
          * is free keeps every rank's H2D busy when owners alternate (bucket g+1 is another rank's).
          */
-        private int nextOwned(int g) {
+        private int nextCopied(int g) {
             for (int next = g + 1; next < buckets.size(); next++) {
-                if (owns(next)) {
+                if (copies(next)) {
                     return next;
                 }
             }

@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param slotBytes      size of one slot of the double-buffered shared buffer (the bucket size)
  * @param overlap        true: H2D of bucket g+1 overlaps the publish of g and the load of g-1; false:
- *                       checkpoint-engine's schedule (H2D, then publish, only the load overlapped)
+ *                       checkpoint-engine's schedule (H2D, then publish, only the load overlapped); for
+ *                       buckets read in place, whether the worker maps the next buckets' pages ahead of its loads
  * @param staging        where H2D copies go (see {@link Staging})
  * @param connectTimeout how long the engine worker may take to connect
  * @param stepTimeout    deadline of every other wait (a copy, a broadcast, an ack, release)
@@ -16,9 +17,11 @@ import java.util.Objects;
  * @param retainBuffers  keep the shared and staging buffers for the next update (see {@link BufferCache})
  * @param abortGrace     after an abort the worker did not confirm, how long the shared buffer stays mapped
  *                       at most while the engine's call has not returned (the worker may still read it)
+ * @param inPlace        let the engine worker read host-store bytes in place where it can (see
+ *                       {@link HostBufferLayout}) instead of having them copied into the shared buffer
  */
 public record PipelineOptions(long slotBytes, boolean overlap, Staging staging, Duration connectTimeout,
-        Duration stepTimeout, Duration finishTimeout, boolean retainBuffers, Duration abortGrace) {
+        Duration stepTimeout, Duration finishTimeout, boolean retainBuffers, Duration abortGrace, boolean inPlace) {
 
     /**
      * {@code ALWAYS}: a staging buffer on the GPU (3 bucket sizes of GPU memory), so H2D of the next bucket
@@ -43,28 +46,33 @@ public record PipelineOptions(long slotBytes, boolean overlap, Staging staging, 
 
     public static PipelineOptions defaults(long slotBytes) {
         return new PipelineOptions(slotBytes, true, Staging.AUTO, Duration.ofSeconds(60), Duration.ofSeconds(120),
-                Duration.ofSeconds(600), false, Duration.ofSeconds(10));
+                Duration.ofSeconds(600), false, Duration.ofSeconds(10), true);
     }
 
     public PipelineOptions withOverlap(boolean on) {
-        return new PipelineOptions(slotBytes, on, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers, abortGrace);
+        return new PipelineOptions(slotBytes, on, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers, abortGrace, inPlace);
     }
 
     public PipelineOptions withStaging(Staging mode) {
-        return new PipelineOptions(slotBytes, overlap, mode, connectTimeout, stepTimeout, finishTimeout, retainBuffers, abortGrace);
+        return new PipelineOptions(slotBytes, overlap, mode, connectTimeout, stepTimeout, finishTimeout, retainBuffers, abortGrace, inPlace);
     }
 
     public PipelineOptions withTimeouts(Duration connect, Duration step, Duration finish) {
-        return new PipelineOptions(slotBytes, overlap, staging, connect, step, finish, retainBuffers, abortGrace);
+        return new PipelineOptions(slotBytes, overlap, staging, connect, step, finish, retainBuffers, abortGrace, inPlace);
     }
 
     public PipelineOptions withRetainedBuffers(boolean retain) {
-        return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retain, abortGrace);
+        return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retain, abortGrace, inPlace);
     }
 
     public PipelineOptions withAbortGrace(Duration grace) {
         return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers,
-                grace);
+                grace, inPlace);
+    }
+
+    public PipelineOptions withInPlace(boolean on) {
+        return new PipelineOptions(slotBytes, overlap, staging, connectTimeout, stepTimeout, finishTimeout, retainBuffers,
+                abortGrace, on);
     }
 
     boolean usesStaging(int ranks) {

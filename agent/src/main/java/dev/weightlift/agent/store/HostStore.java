@@ -52,6 +52,15 @@ public final class HostStore implements AutoCloseable {
         this.loader = new CheckpointLoader(allocator, readers, config.loadTimeout());
     }
 
+    /**
+     * The configured buffer size, lowered to what the allocator can share with the engines (the host backend's
+     * shared-memory files), so that the engines can read the store in place.
+     */
+    private long bufferCapacity() {
+        long shared = allocator.largestSharedAllocation();
+        return shared > 0 ? Math.min(config.bufferCapacity(), shared) : config.bufferCapacity();
+    }
+
     /** A store with default settings whose budget is the allocator's whole limit. */
     public HostStore(HostAllocator allocator) {
         this(allocator, HostStoreConfig.defaults(allocator.limitBytes()));
@@ -66,7 +75,7 @@ public final class HostStore implements AutoCloseable {
      */
     public CheckpointVersion load(String name, String version, List<Path> files) throws IOException {
         List<SafetensorsHeader> headers = readHeaders(files);
-        LoadPlan plan = LoadPlanner.copyPlan(headers, config.bufferCapacity(), config.chunkBytes());
+        LoadPlan plan = LoadPlanner.copyPlan(headers, bufferCapacity(), config.chunkBytes());
         return admit(name, version, plan, false, () -> loader.read(files, headers, plan));
     }
 
@@ -153,7 +162,7 @@ public final class HostStore implements AutoCloseable {
         if (!lacks) {
             return held;
         }
-        LoadPlan plan = LoadPlanner.copyPlan(headers, config.bufferCapacity(), config.chunkBytes(), t -> held.tensor(t).isEmpty());
+        LoadPlan plan = LoadPlanner.copyPlan(headers, bufferCapacity(), config.chunkBytes(), t -> held.tensor(t).isEmpty());
         return extend(name, version, plan, () -> loader.read(files, headers, plan));
     }
 

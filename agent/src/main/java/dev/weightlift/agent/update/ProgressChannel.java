@@ -1,7 +1,9 @@
 package dev.weightlift.agent.update;
 
+import dev.weightlift.agent.device.FileWindow;
 import dev.weightlift.agent.device.ShareHandle;
 import dev.weightlift.agent.engine.EngineException;
+import dev.weightlift.agent.engine.HostRange;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.time.Duration;
@@ -41,6 +43,17 @@ final class ProgressChannel implements WorkerChannel {
     @Override
     public void shareBuffer(ShareHandle handle, Duration timeout) throws EngineException {
         inner.shareBuffer(handle, timeout);
+    }
+
+    @Override
+    public boolean readsHostBuffers() {
+        return inner.readsHostBuffers();
+    }
+
+    @Override
+    public void shareBuffers(ShareHandle slot, List<FileWindow> hostBuffers, List<HostRange> readAhead, Duration timeout)
+            throws EngineException {
+        inner.shareBuffers(slot, hostBuffers, readAhead, timeout);
     }
 
     @Override

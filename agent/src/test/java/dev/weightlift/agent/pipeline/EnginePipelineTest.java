@@ -133,23 +133,28 @@ class EnginePipelineTest {
     void everyParameterArrivesOnBothWorkersUnderEverySchedule() throws Exception {
         Path podView = Files.createSymbolicLink(dir.resolve("pod-mount"), dir.resolve("sockets"));
         TestEngine engine = engine("--socket-dir", podView.toString());
-        record Schedule(boolean overlap, PipelineOptions.Staging staging, boolean checksums) {
+        record Schedule(boolean overlap, PipelineOptions.Staging staging, boolean checksums, boolean inPlace) {
         }
-        List<Schedule> schedules = List.of(new Schedule(true, PipelineOptions.Staging.AUTO, false),
-                new Schedule(true, PipelineOptions.Staging.ALWAYS, true), new Schedule(false, PipelineOptions.Staging.AUTO, false));
+        List<Schedule> schedules = List.of(new Schedule(true, PipelineOptions.Staging.AUTO, false, true),
+                new Schedule(false, PipelineOptions.Staging.AUTO, true, true),
+                new Schedule(true, PipelineOptions.Staging.AUTO, false, false),
+                new Schedule(true, PipelineOptions.Staging.ALWAYS, true, false),
+                new Schedule(false, PipelineOptions.Staging.AUTO, false, false));
         int seed = 0;
         for (Schedule schedule : schedules) {
             GeneratedCheckpoint checkpoint = checkpoint(engine, ++seed);
             List<PipelineBucket> buckets = checkpoint.buckets(SLOT, schedule.checksums());
             assertTrue(buckets.size() >= 4, "the model spans several buckets: " + buckets.size());
             String version = "v" + seed;
-            List<PipelineResult> results = update(engine, version,
-                    buckets, options().withOverlap(schedule.overlap()).withStaging(schedule.staging()));
+            List<PipelineResult> results = update(engine, version, buckets, options().withOverlap(schedule.overlap())
+                    .withStaging(schedule.staging()).withInPlace(schedule.inPlace()));
             assertEquals(2, results.size());
             for (PipelineResult r : results) {
                 assertEquals(buckets.size(), r.buckets(), schedule.toString());
                 assertEquals(buckets.stream().mapToLong(PipelineBucket::bytes).sum(), r.bytes());
-                assertEquals(schedule.staging() == PipelineOptions.Staging.ALWAYS || !schedule.overlap(), r.staged());
+                assertEquals(schedule.inPlace() ? buckets.size() : 0, r.inPlaceBuckets(), schedule.toString());
+                assertEquals(!schedule.inPlace() && (schedule.staging() == PipelineOptions.Staging.ALWAYS
+                        || !schedule.overlap()), r.staged(), schedule.toString());
             }
             assertEngineHolds(engine, checkpoint, version);
         }
@@ -224,8 +229,12 @@ class EnginePipelineTest {
         GeneratedCheckpoint checkpoint = checkpoint(engine, 11);
         List<PipelineBucket> buckets = checkpoint.buckets(SLOT, false);
         checkpoint.close();
-        PipelineException e = assertThrows(PipelineException.class, () -> update(engine, "v1", buckets, options()));
-        assertMessage(e, "failed at copying bucket 0 from the host store", "is closed", "engine:", "aborted the update");
+        PipelineException copied = assertThrows(PipelineException.class,
+                () -> update(engine, "v1", buckets, options().withInPlace(false)));
+        assertMessage(copied, "failed at copying bucket 0 from the host store", "is closed", "engine:", "aborted the update");
+        PipelineException inPlace = assertThrows(PipelineException.class, () -> update(engine, "v2", buckets, options()));
+        assertMessage(inPlace, "failed at reading bucket 0 in place from the host store", "is closed", "engine:",
+                "aborted the update");
         assertTrue(engine.rpc("weight_checksums").get(0).path("version").isNull());
     }
 

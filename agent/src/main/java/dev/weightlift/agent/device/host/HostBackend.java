@@ -25,7 +25,7 @@ public final class HostBackend implements DeviceBackend {
             list.add(new HostGpu(config.nodeName(), i, config.gpuMemoryBytes(), config.shmDir(), config.syncTimeout()));
         }
         this.gpus = List.copyOf(list);
-        this.hostAllocator = new HostMemoryAllocator(config.hostMemoryLimit());
+        this.hostAllocator = new HostMemoryAllocator(config.hostMemoryLimit(), config.shmDir());
     }
 
     @Override

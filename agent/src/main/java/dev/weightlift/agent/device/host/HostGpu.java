@@ -10,12 +10,8 @@ import dev.weightlift.agent.device.ShareHandle;
 import dev.weightlift.agent.device.SharedRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -31,7 +27,6 @@ final class HostGpu implements Gpu {
     private final int index;
     private final String uuid;
     private final MemoryLedger ledger;
-    private static final int PREALLOCATE_CHUNK = 1 << 20;
     private final Path shmDir;
     private final Duration syncTimeout;
     private final AtomicLong sequence = new AtomicLong();
@@ -85,25 +80,24 @@ final class HostGpu implements Gpu {
                 + sequence.incrementAndGet());
         ledger.reserve("shared allocation " + file, bytes);
         try {
-            NativeMemory.Mapping mapping;
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE)) {
-                preallocate(channel, bytes);
-                mapping = NativeMemory.map(channel, FileChannel.MapMode.READ_WRITE, 0, bytes, file.toString());
-            }
+            NativeMemory.Mapping mapping = SharedMemoryFile.create(file, bytes);
             return new HostSharedRegion(mapping.address(), bytes, ledger, () -> {
                 NativeMemory.unmap(mapping);
-                deleteQuietly(file);
+                SharedMemoryFile.delete(file);
             }, ShareHandle.shmFile(uuid, bytes, file.toString()));
         } catch (IOException | RuntimeException e) {
             ledger.unreserve(bytes);
-            deleteQuietly(file);
             if (e instanceof IOException io) {
                 throw new UncheckedIOException("cannot create a shared memory file of " + bytes + " bytes in " + shmDir
-                        + " (WEIGHTLIFT_SHM_DIR): " + io.getMessage() + "; " + freeSpace(), io);
+                        + " (WEIGHTLIFT_SHM_DIR): " + io.getMessage() + "; " + SharedMemoryFile.freeSpace(shmDir), io);
             }
             throw (RuntimeException) e;
         }
+    }
+
+    @Override
+    public boolean readsHostMemory() {
+        return true;
     }
 
     @Override
@@ -121,37 +115,5 @@ final class HostGpu implements Gpu {
     int close() {
         streams.forEach(HostCopyStream::close);
         return ledger.closeAll();
-    }
-
-    /**
-     * Writes every page of the file before it is mapped: a mapping of a sparse file on a full tmpfs would take
-     * SIGBUS at the first write of a page the file system cannot back, where a write here fails with ENOSPC.
-     */
-    private void preallocate(FileChannel channel, long bytes) throws IOException {
-        long free = Files.getFileStore(shmDir).getUsableSpace();
-        if (free < bytes) {
-            throw new IOException("not enough free space");
-        }
-        ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(bytes, PREALLOCATE_CHUNK));
-        for (long at = 0; at < bytes; ) {
-            zeros.clear().limit((int) Math.min(zeros.capacity(), bytes - at));
-            at += channel.write(zeros, at);
-        }
-    }
-
-    private String freeSpace() {
-        try {
-            return Files.getFileStore(shmDir).getUsableSpace() + " bytes free there";
-        } catch (IOException e) {
-            return "its free space is unknown (" + e.getMessage() + ")";
-        }
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete shared memory file " + file, e);
-        }
     }
 }

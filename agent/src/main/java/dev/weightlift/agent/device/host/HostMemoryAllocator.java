@@ -1,5 +1,6 @@
 package dev.weightlift.agent.device.host;
 
+import dev.weightlift.agent.device.FileWindow;
 import dev.weightlift.agent.device.HostAllocator;
 import dev.weightlift.agent.device.MemoryKind;
 import dev.weightlift.agent.device.MemoryLedger;
@@ -9,26 +10,78 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Host memory of the host backend: plain malloc'd memory aligned to 256 bytes (the CUDA backend page-locks
- * it; here there is nothing to lock) and read-only file mappings, all counted against one hard limit.
+ * Host memory of the host backend, all counted against one hard limit: files in the shared-memory directory
+ * when one is given (so that the engine workers of this node can map the host store and read it in place,
+ * see {@link MemoryRegion#sharedFile()}), plain malloc'd memory aligned to 256 bytes otherwise or when the
+ * directory has no room (the CUDA backend page-locks host memory; here there is nothing to lock), and
+ * read-only file mappings.
  */
 public final class HostMemoryAllocator implements HostAllocator {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HostMemoryAllocator.class);
 
     public static final int ALIGNMENT = 256;
 
     private final MemoryLedger ledger;
+    private final Path shmDir;
     private final AtomicLong sequence = new AtomicLong();
+    private final AtomicBoolean fallbackReported = new AtomicBoolean();
 
+    /** Malloc'd memory only: nothing is shared. */
     public HostMemoryAllocator(long limitBytes) {
+        this(limitBytes, null);
+    }
+
+    /** Shared-memory files in {@code shmDir} (null: none), malloc'd memory where they cannot be made. */
+    public HostMemoryAllocator(long limitBytes, Path shmDir) {
         this.ledger = new MemoryLedger("host memory", limitBytes);
+        this.shmDir = shmDir;
     }
 
     @Override
     public MemoryRegion allocatePinned(long bytes) {
-        return allocate(bytes, ledger, MemoryKind.HOST_PINNED, "pinned#" + sequence.incrementAndGet());
+        String label = "pinned#" + sequence.incrementAndGet();
+        if (shmDir != null && bytes > 0 && bytes <= largestSharedAllocation()) {
+            MemoryRegion shared = allocateShared(bytes, label);
+            if (shared != null) {
+                return shared;
+            }
+        }
+        return allocate(bytes, ledger, MemoryKind.HOST_PINNED, label);
+    }
+
+    /** A file of the shared-memory directory, or null (reported once) when the directory cannot hold it. */
+    private MemoryRegion allocateShared(long bytes, String label) {
+        Path file = shmDir.toAbsolutePath().resolve("weightlift-host-" + ProcessHandle.current().pid() + "-"
+                + label.substring(label.indexOf('#') + 1));
+        ledger.reserve("allocation of " + label, bytes);
+        NativeMemory.Mapping mapping;
+        try {
+            mapping = SharedMemoryFile.create(file, bytes);
+        } catch (IOException | RuntimeException e) {
+            ledger.unreserve(bytes);
+            if (fallbackReported.compareAndSet(false, true)) {
+                LOG.warn("host memory falls back to private memory dir={} bytes={} reason=\"{}\" ({}); engines then get"
+                        + " the host store's bytes copied instead of read in place", shmDir, bytes, e.getMessage(),
+                        SharedMemoryFile.freeSpace(shmDir));
+            }
+            return null;
+        }
+        return new HostRegion(mapping.address(), bytes, MemoryKind.HOST_PINNED, false, ledger, () -> {
+            NativeMemory.unmap(mapping);
+            SharedMemoryFile.delete(file);
+        }, label + "[" + file + ", " + bytes + " B]", new FileWindow(file.toString(), 0, bytes));
+    }
+
+    @Override
+    public long largestSharedAllocation() {
+        return shmDir == null ? 0 : NativeMemory.MAX_VIEW_BYTES / ALIGNMENT * ALIGNMENT;
     }
 
     /** Plain aligned native memory counted in {@code ledger}; shared with the host GPUs. */
@@ -63,10 +116,23 @@ public final class HostMemoryAllocator implements HostAllocator {
             NativeMemory.Mapping mapping = NativeMemory.map(channel, FileChannel.MapMode.READ_ONLY, offset, length,
                     file.toString());
             return new HostRegion(mapping.address(), length, MemoryKind.HOST_MAPPED, true, ledger,
-                    () -> NativeMemory.unmap(mapping), label);
+                    () -> NativeMemory.unmap(mapping), label, sharedWindow(file, offset, length));
         } catch (IOException | RuntimeException e) {
             ledger.unreserve(length);
             throw e;
+        }
+    }
+
+    /** The window when {@code file} lies in the shared-memory directory, which the engines see too; else null. */
+    private FileWindow sharedWindow(Path file, long offset, long length) {
+        if (shmDir == null) {
+            return null;
+        }
+        try {
+            Path real = file.toRealPath();
+            return real.startsWith(shmDir.toRealPath()) ? new FileWindow(real.toString(), offset, length) : null;
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -1,7 +1,9 @@
 package dev.weightlift.agent.engine.nativeprotocol;
 
+import dev.weightlift.agent.device.FileWindow;
 import dev.weightlift.agent.device.ShareHandle;
 import dev.weightlift.agent.engine.EngineException;
+import dev.weightlift.agent.engine.HostRange;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.io.IOException;
@@ -74,8 +76,26 @@ public final class NativeWorkerChannel implements WorkerChannel {
 
     @Override
     public void shareBuffer(ShareHandle handle, Duration timeout) throws EngineException {
+        shareBuffers(handle, List.of(), List.of(), timeout);
+    }
+
+    @Override
+    public boolean readsHostBuffers() {
+        Messages.Hello h = hello;
+        return h != null && h.features().contains(Messages.HOST_BUFFERS);
+    }
+
+    @Override
+    public void shareBuffers(ShareHandle slot, List<FileWindow> hostBuffers, List<HostRange> readAhead, Duration timeout)
+            throws EngineException {
+        if (!hostBuffers.isEmpty() && !readsHostBuffers()) {
+            throw new EngineException("engine worker " + gpuUuid + " did not declare '" + Messages.HOST_BUFFERS
+                    + "' in its hello, so it cannot read host buffers in place");
+        }
         Instant deadline = Instant.now().plus(timeout);
-        send(Messages.share(handle), "opening the shared buffer " + handle, deadline, timeout);
+        String what = (slot == null ? "" : "the shared buffer " + slot + (hostBuffers.isEmpty() ? "" : " and "))
+                + (hostBuffers.isEmpty() ? "" : hostBuffers.size() + " host-store files");
+        send(Messages.share(slot, hostBuffers, readAhead), "opening " + what, deadline, timeout);
         awaitReply("ack", deadline);
     }
 

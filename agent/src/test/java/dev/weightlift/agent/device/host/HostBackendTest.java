@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weightlift.agent.device.CopyFailedException;
 import dev.weightlift.agent.device.CopyStream;
+import dev.weightlift.agent.device.FileWindow;
 import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.device.HostAllocator;
 import dev.weightlift.agent.device.MemoryKind;
@@ -150,6 +151,32 @@ class HostBackendTest {
         IOException past = assertThrows(IOException.class, () -> host.mapPinned(file, 9000, 2000));
         assertTrue(past.getMessage().contains("passes the end of the file"), past.getMessage());
         assertEquals(0, host.bytesInUse());
+    }
+
+    @Test
+    void hostMemoryLivesInSharedFilesThatAnotherProcessCanMapAndIsPrivateWhenTheDirectoryCannotHoldIt() throws IOException {
+        int size = 1 << 20;
+        try (HostMemoryAllocator host = new HostMemoryAllocator(16L << 20, shmDir)) {
+            MemoryRegion region = host.allocatePinned(size);
+            FileWindow window = region.sharedFile().orElseThrow();
+            assertEquals(new FileWindow(window.path(), 0, size), window);
+            byte[] content = randomBytes(size, 5);
+            region.view(0, size).put(content);
+            assertArrayEquals(content, Files.readAllBytes(Path.of(window.path())), "the file holds the region's bytes");
+            region.close();
+            assertFalse(Files.exists(Path.of(window.path())), "the file goes with the region");
+
+            Path staged = Files.write(shmDir.resolve("staged.safetensors"), content);
+            try (MemoryRegion mapped = host.mapPinned(staged, 4096, 8192)) {
+                assertEquals(new FileWindow(staged.toRealPath().toString(), 4096, 8192), mapped.sharedFile().orElseThrow());
+            }
+        }
+        try (HostMemoryAllocator nowhere = new HostMemoryAllocator(16L << 20, shmDir.resolve("missing"));
+                MemoryRegion region = nowhere.allocatePinned(size)) {
+            assertTrue(region.sharedFile().isEmpty(), "private memory when the directory cannot hold a file");
+            region.view(0, size).put(randomBytes(size, 6));
+            assertEquals(size, nowhere.bytesInUse());
+        }
     }
 
     @Test

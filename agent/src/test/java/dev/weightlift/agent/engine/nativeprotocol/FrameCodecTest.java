@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weightlift.agent.device.FileWindow;
 import dev.weightlift.agent.device.ShareHandle;
+import dev.weightlift.agent.engine.HostRange;
 import dev.weightlift.agent.engine.TensorEntry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class FrameCodecTest {
@@ -49,6 +52,27 @@ class FrameCodecTest {
     }
 
     @Test
+    void hostBuffersTravelWithTheShareAndTensorsNameTheirBuffer() throws ProtocolException {
+        Frame share = roundTrip(Messages.share(null, List.of(new FileWindow("/dev/shm/a", 0, 8192),
+                new FileWindow("/dev/shm/b", 4096, 1024)), List.of(new HostRange(1, 0, 512), new HostRange(0, 256, 64))));
+        assertTrue(share.json().path("handle").isMissingNode(), "no shared buffer when every bucket is read in place");
+        assertEquals("/dev/shm/b", share.json().path("host_buffers").get(1).path("path").asText());
+        assertEquals(4096, share.json().path("host_buffers").get(1).path("offset").asLong());
+        assertEquals("[[1,0,512],[0,256,64]]", share.json().path("read_ahead").toString());
+        Frame both = roundTrip(Messages.share(ShareHandle.shmFile("GPU-1", 64, "/dev/shm/slot"),
+                List.of(new FileWindow("/dev/shm/a", 0, 8192)), List.of()));
+        assertEquals("shm", both.json().path("handle").path("kind").asText());
+        assertEquals(1, both.json().path("host_buffers").size());
+        assertTrue(roundTrip(Messages.share(ShareHandle.shmFile("GPU-1", 64, "/dev/shm/slot"))).json()
+                .path("host_buffers").isMissingNode());
+
+        Frame bucket = roundTrip(Messages.bucket(0, List.of(new TensorEntry("w", "F32", new long[] {2}, 64, 8, 1),
+                new TensorEntry("v", "F32", new long[] {2}, 0, 8)), null));
+        assertEquals(1, bucket.json().path("tensors").get(0).path("buffer").asInt());
+        assertTrue(bucket.json().path("tensors").get(1).path("buffer").isMissingNode(), "in the shared buffer");
+    }
+
+    @Test
     void oversizedFramesAreRejectedFromTheHeaderAlone() {
         ByteBuffer header = ByteBuffer.allocate(8).putInt(0, 1025).putInt(4, 0);
         assertMessage(assertThrows(ProtocolException.class, () -> codec.decodeHeader(header)), "1025", "limit of 1024");
@@ -73,6 +97,12 @@ class FrameCodecTest {
         Frame good = new Frame(Messages.message("hello").put("protocol", 1).put("gpu_uuid", "GPU-a").put("pid", 42)
                 .put("engine", "vllm").put("update", "u"));
         assertEquals("GPU-a", Messages.parseHello(good).gpuUuid());
+        assertEquals(Set.of(), Messages.parseHello(good).features(), "a worker that declares nothing reads the shared buffer");
+        Frame withFeatures = new Frame(good.json().deepCopy());
+        withFeatures.json().putArray("features").add("host-buffers").add("something-newer");
+        assertEquals(Set.of("host-buffers", "something-newer"), Messages.parseHello(withFeatures).features());
+        Frame badFeatures = new Frame(good.json().deepCopy().put("features", "host-buffers"));
+        assertMessage(assertThrows(ProtocolException.class, () -> Messages.parseHello(badFeatures)), "features");
         Frame noGpu = new Frame(Messages.message("hello").put("protocol", 1).put("pid", 42).put("update", "u"));
         assertMessage(assertThrows(ProtocolException.class, () -> Messages.parseHello(noGpu)), "gpu_uuid");
         Frame textPid = new Frame(Messages.message("hello").put("protocol", 1).put("gpu_uuid", "GPU-a").put("pid", "x")
