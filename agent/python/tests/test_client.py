@@ -4,12 +4,13 @@ import os
 import socket
 import tempfile
 import threading
+import time
 import unittest
 import zlib
 
 import torch
 
-from weightlift_engine import AgentError, UpdateAborted, update_from_agent
+from weightlift_engine import AgentError, UpdateAborted, host_buffers, update_from_agent
 from weightlift_engine.protocol import Connection
 
 GPU = "GPU-test-0"
@@ -180,6 +181,57 @@ class ClientTest(unittest.TestCase):
         self.assertTrue(torch.equal(loaded["c"], c))
         self.assertEqual(read_file(first), store_before)
         self.assertEqual(result["bytes"], 44)
+
+    def test_host_buffers_stay_mapped_between_updates_and_follow_their_files(self):
+        size = 2 * 4096
+        path = self.host_file("store-kept", size, {0: torch.arange(4, dtype=torch.float32)})
+        key = (path, 0, size)
+
+        def update(scribble=False):
+            def script(agent, conn):
+                agent.ask(conn, {"type": "share", "host_buffers": [{"path": path, "offset": 0, "size": size}],
+                                 "read_ahead": [[0, 0, 16]]})
+                agent.ask(conn, {"type": "bucket", "id": 0, "tensors": [
+                    {"name": "a", "dtype": "F32", "shape": [4], "offset": 0, "nbytes": 16, "buffer": 0}]})
+                agent.ask(conn, {"type": "release"})
+                agent.ask(conn, {"type": "finish", "version": "v"})
+
+            def run(weights):
+                for name, tensor in weights:
+                    loaded[name] = tensor.clone()
+                    if scribble:
+                        tensor.add_(100)
+
+            loaded = {}
+            agent = FakeAgent(self.dir.name, script)
+            update_from_agent(self.endpoint, run, update="u", gpu_uuid=GPU, timeout_s=5)
+            agent.join()
+            self.assertIsNone(agent.error)
+            return loaded["a"]
+
+        self.assertTrue(torch.equal(update(), torch.arange(4, dtype=torch.float32)))
+        kept = host_buffers.CACHE._mappings[key]
+        # The agent loads the next version into the same file: the kept mapping shows it.
+        with open(path, "r+b") as f:
+            f.write(torch.full((4,), 7.0).numpy().tobytes())
+        self.assertTrue(torch.equal(update(), torch.full((4,), 7.0)))
+        self.assertIs(host_buffers.CACHE._mappings[key], kept, "the second update read through the same mapping")
+        # An engine that writes into what it was given: its private pages must not hide the next version.
+        update(scribble=True)
+        self.await_unmapped(key)
+        with open(path, "r+b") as f:
+            f.write(torch.full((4,), 9.0).numpy().tobytes())
+        self.assertTrue(torch.equal(update(), torch.full((4,), 9.0)))
+        # The agent deletes the file: the mapping goes too (the janitor looks once a second).
+        os.unlink(path)
+        self.await_unmapped(key)
+
+    def await_unmapped(self, key):
+        """Waits (10 s at most) until this process keeps no mapping of ``key``'s window (dropped off the update)."""
+        deadline = time.monotonic() + 10
+        while key in host_buffers.CACHE._mappings and time.monotonic() < deadline:
+            threading.Event().wait(0.02)
+        self.assertNotIn(key, host_buffers.CACHE._mappings)
 
     def test_host_buffer_entries_and_windows_that_do_not_fit_are_refused(self):
         path = self.host_file("store", 8192, {})

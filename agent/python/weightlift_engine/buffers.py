@@ -2,19 +2,16 @@
 
 ``shm``: a file (in /dev/shm on the host backend) mapped with mmap and wrapped by ``torch.frombuffer``.
 ``cuda-ipc``: ``cudaIpcOpenMemHandle`` through the CUDA runtime torch has already loaded (ctypes), wrapped by
-``torch.as_tensor`` through ``__cuda_array_interface__``. Host buffers: the agent's host-store files, mapped
-copy-on-write and read in place, with a thread that maps the pages the next buckets read ahead of the loads.
-torch is imported here only.
+``torch.as_tensor`` through ``__cuda_array_interface__``. The agent's host-store files (read in place):
+``host_buffers``. torch is imported here and there only.
 """
 
 import ctypes
 import ctypes.util
-import errno
 import gc
 import logging
 import mmap
 import os
-import threading
 
 from .protocol import ProtocolError
 
@@ -139,134 +136,6 @@ def _open_shm(path, size):
         mapped.close()
 
     return SharedBuffer(tensor, size, close, f"shm[{path}]")
-
-
-def _open_host_window(window):
-    """One host-store file window ``{path, offset, size}``, mapped copy-on-write (the store stays as it is)."""
-    import torch
-    if not isinstance(window, dict):
-        raise ProtocolError(f"host buffer {window!r} is not an object")
-    path, offset, size = window.get("path"), window.get("offset", 0), window.get("size")
-    if not isinstance(path, str) or not path or not isinstance(offset, int) or offset < 0 \
-            or not isinstance(size, int) or size <= 0:
-        raise ProtocolError(f"host buffer {window!r} needs a 'path', an 'offset' >= 0 and a positive 'size'")
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        actual = os.fstat(fd).st_size
-        if actual < offset + size:
-            raise ProtocolError(f"host-store file {path} has {actual} bytes, the window [{offset}, +{size}) passes "
-                                f"its end")
-        start = offset - offset % mmap.ALLOCATIONGRANULARITY
-        # Private and writable: reads map the store's own pages; an engine that writes into a tensor it was given
-        # gets a private copy of that page instead of changing the store or crashing on a read-only page.
-        mapped = mmap.mmap(fd, offset - start + size, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_WRITE,
-                           offset=start)
-    finally:
-        os.close(fd)
-    whole = torch.frombuffer(mapped, dtype=torch.uint8)
-    delta = offset - start
-    return SharedBuffer(whole[delta:delta + size], size, mapped.close, f"host buffer {path}", alignment_base=delta,
-                        address=whole.data_ptr() + delta)
-
-
-MADV_POPULATE_READ = 22  # Linux 5.14+: maps the pages of a range readable, as a read of each would
-_READ_AHEAD_CHUNK = 8 << 20
-
-
-class HostBuffers:
-    """The host-store files of one update (``share.host_buffers``), read in place.
-
-    ``read_ahead`` lists ``[buffer, offset, length]`` ranges in the order the buckets read them; threads map
-    their pages (``MADV_POPULATE_READ``), chunk after chunk in that order, ahead of the loads, so that the loads
-    copy at memory speed instead of taking a page fault every few pages. Mapping pages is CPU work, not memory
-    traffic: a quarter of the cores (at least one thread) keeps ahead of a copy. It is only a hint: a page not
-    mapped yet is faulted in by the load.
-    """
-
-    def __init__(self, windows, read_ahead):
-        if not isinstance(windows, list) or not windows:
-            raise ProtocolError("'share' message: 'host_buffers' must be a non-empty list")
-        if not isinstance(read_ahead, list):
-            raise ProtocolError("'share' message: 'read_ahead' must be a list")
-        self.buffers = []
-        try:
-            for window in windows:
-                self.buffers.append(_open_host_window(window))
-        except BaseException:
-            self.close()
-            raise
-        self._ranges = [self._checked_range(r) for r in read_ahead]
-        self._stop = threading.Event()
-        self._chunks = self._read_ahead_chunks()
-        self._chunks_lock = threading.Lock()
-        self._threads = []
-        if self._ranges:
-            for i in range(max(1, min(4, (os.cpu_count() or 1) // 4))):
-                thread = threading.Thread(target=self._read_ahead, name=f"weightlift-read-ahead-{i}", daemon=True)
-                self._threads.append(thread)
-                thread.start()
-
-    def _checked_range(self, r):
-        if not isinstance(r, list) or len(r) != 3 or not all(isinstance(x, int) for x in r):
-            raise ProtocolError(f"read-ahead range {r!r} is not [buffer, offset, length]")
-        buffer, offset, length = r
-        if not 0 <= buffer < len(self.buffers) or offset < 0 or length <= 0 or offset + length > self.buffers[buffer].size:
-            raise ProtocolError(f"read-ahead range {r!r} lies outside the host buffers")
-        return buffer, offset, length
-
-    def buffer(self, entry):
-        index = entry.get("buffer")
-        if not isinstance(index, int) or not 0 <= index < len(self.buffers):
-            raise ProtocolError(f"tensor '{entry.get('name')}' names host buffer {index!r}, the update shared "
-                                f"{len(self.buffers)}")
-        return self.buffers[index]
-
-    def _read_ahead_chunks(self):
-        """(address, length) of every page-aligned chunk of the read-ahead ranges, in reading order."""
-        page = mmap.PAGESIZE
-        for buffer, offset, length in self._ranges:
-            address = self.buffers[buffer].address + offset
-            end = address + length
-            address -= address % page
-            while address < end:
-                chunk = min(_READ_AHEAD_CHUNK, end - address)
-                yield address, chunk
-                address += chunk
-
-    def _read_ahead(self):
-        libc = ctypes.CDLL(None, use_errno=True)  # ctypes drops the GIL during the call
-        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        libc.madvise.restype = ctypes.c_int
-        while not self._stop.is_set():
-            with self._chunks_lock:
-                address, length = next(self._chunks, (None, 0))
-            if address is None:
-                return
-            if libc.madvise(address, length, MADV_POPULATE_READ) != 0:
-                code = ctypes.get_errno()
-                log.debug("read-ahead stopped: madvise(MADV_POPULATE_READ) failed with %s",
-                          errno.errorcode.get(code, code))
-                self._stop.set()
-
-    def close(self):
-        """Stops the read-ahead and unmaps the files on a thread of its own: tearing down the page tables of a
-        large mapping takes milliseconds per GiB, which the agent need not wait for (the store keeps the files)."""
-        stop = getattr(self, "_stop", None)
-        if stop is not None:
-            stop.set()
-            for thread in self._threads:
-                thread.join(10)
-        buffers, self.buffers = self.buffers, []
-        if buffers:
-            threading.Thread(target=_close_all, args=(buffers,), name="weightlift-unmap", daemon=True).start()
-
-
-def _close_all(buffers):
-    for buffer in buffers:
-        try:
-            buffer.close()
-        except Exception:
-            log.exception("unmapping %s failed", buffer.description)
 
 
 class _IpcHandle(ctypes.Structure):

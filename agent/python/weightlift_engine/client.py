@@ -6,7 +6,8 @@ import time
 import traceback
 import zlib
 
-from .buffers import HostBuffers, current_gpu_uuid, open_buffer
+from .buffers import current_gpu_uuid, open_buffer
+from .host_buffers import HostBuffers
 from .protocol import FEATURES, PROTOCOL_VERSION, AgentError, Connection, ProtocolError, UpdateAborted
 
 log = logging.getLogger("weightlift_engine")

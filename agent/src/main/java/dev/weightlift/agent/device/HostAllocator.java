@@ -32,6 +32,11 @@ public interface HostAllocator extends AutoCloseable {
 
     long bytesInUse();
 
+    /** Bytes given back but kept for reuse (they count against the limit, and are freed when room is needed). */
+    default long bytesPooled() {
+        return 0;
+    }
+
     long limitBytes();
 
     /** Releases every region still open; reports them as leaks (log and {@link #leakedRegions()}). */

@@ -241,6 +241,11 @@ public final class HostStore implements AutoCloseable {
     }
 
     /** Host memory held by loaded versions and loads in progress. */
+    /** Host memory given back by dropped versions and kept for the next load (the allocator's pool). */
+    public long bytesPooled() {
+        return allocator.bytesPooled();
+    }
+
     public synchronized long bytesInUse() {
         return reservedBytes;
     }

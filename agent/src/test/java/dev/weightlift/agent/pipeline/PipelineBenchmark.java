@@ -1,5 +1,6 @@
 package dev.weightlift.agent.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.device.MemoryRegion;
 import dev.weightlift.agent.device.NativeMemory;
@@ -38,6 +39,7 @@ public final class PipelineBenchmark {
 
     private static final String CHECKSUMS = "overlap on, verify Checksum";
     private static final String COPIED = "copied";
+    private static final String NEW_VERSIONS = "overlap on, a new version every update";
 
     private PipelineBenchmark() {
     }
@@ -60,6 +62,8 @@ public final class PipelineBenchmark {
                     "--vocab", String.valueOf(vocab), "--layers", String.valueOf(layers));
                     GeneratedCheckpoint checkpoint = GeneratedCheckpoint.generate(engine.rpc("describe_parameters").get(0),
                             store, dir, "bench", 1)) {
+                JsonNode parameters = engine.rpc("describe_parameters").get(0);
+                GeneratedCheckpoint[] next = new GeneratedCheckpoint[1];
                 List<PipelineBucket> buckets = checkpoint.buckets(slot, false);
                 List<PipelineBucket> verified = checkpoint.buckets(slot, true);
                 long bytes = buckets.stream().mapToLong(PipelineBucket::bytes).sum();
@@ -69,6 +73,7 @@ public final class PipelineBenchmark {
                 PipelineOptions base = PipelineOptions.defaults(slot).withRetainedBuffers(true);
                 Map<String, PipelineOptions> schedules = new LinkedHashMap<>();
                 schedules.put("overlap on", base);
+                schedules.put(NEW_VERSIONS, base);
                 schedules.put("overlap off", base.withOverlap(false));
                 schedules.put(CHECKSUMS, base);
                 PipelineOptions copied = base.withInPlace(false);
@@ -83,11 +88,20 @@ public final class PipelineBenchmark {
                 try (MemoryRegion target = backend.hostAllocator().allocatePinned(checkpoint.region().size())) {
                     for (int round = 0; round <= runs; round++) {
                         for (Map.Entry<String, PipelineOptions> schedule : schedules.entrySet()) {
+                            List<PipelineBucket> sent = schedule.getKey().equals(CHECKSUMS) ? verified : buckets;
+                            if (schedule.getKey().equals(NEW_VERSIONS)) {
+                                // As a trainer's loop: the previous version goes, the next is loaded (into the
+                                // store's pooled files), then the update.
+                                if (next[0] != null) {
+                                    next[0].close();
+                                }
+                                next[0] = GeneratedCheckpoint.generate(parameters, store, dir, "next-" + round, 100 + round);
+                                sent = next[0].buckets(slot, false);
+                            }
                             double bound = memcpy(checkpoint.region(), target);
                             double twoThreads = memcpyOnTwoThreads(checkpoint.region(), target);
                             String version = "r" + round + "-" + schedule.getKey().replaceAll("[^a-z]+", "-");
                             InstanceUpdate update = new InstanceUpdate(new NativeConnector(server), pipelines.get(schedule.getKey()));
-                            List<PipelineBucket> sent = schedule.getKey().equals(CHECKSUMS) ? verified : buckets;
                             PipelineResult r = update.run("bench/" + version, version, trigger,
                                     List.of(new InstanceUpdate.GpuPart(gpu, null, sent)), schedule.getValue(),
                                     Duration.ofMinutes(5)).get(0);
@@ -104,6 +118,9 @@ public final class PipelineBenchmark {
                     }
                 } finally {
                     pipelines.values().forEach(NodePipeline::close);
+                    if (next[0] != null) {
+                        next[0].close();
+                    }
                 }
                 for (Map.Entry<String, List<double[]>> m : measured.entrySet()) {
                     System.out.printf(Locale.ROOT, "%-40s median %5.2f GB/s (best %5.2f), median of paired ratios %.2f%n",

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * when one is given (so that the engine workers of this node can map the host store and read it in place,
  * see {@link MemoryRegion#sharedFile()}), plain malloc'd memory aligned to 256 bytes otherwise or when the
  * directory has no room (the CUDA backend page-locks host memory; here there is nothing to lock), and
- * read-only file mappings.
+ * read-only file mappings. Shared files that are given back are pooled for the next allocation of the same
+ * size ({@link SharedFilePool}); {@link #bytesInUse()} counts the regions in use, the limit also the pool.
  */
 public final class HostMemoryAllocator implements HostAllocator {
 
@@ -32,6 +33,7 @@ public final class HostMemoryAllocator implements HostAllocator {
     private final Path shmDir;
     private final AtomicLong sequence = new AtomicLong();
     private final AtomicBoolean fallbackReported = new AtomicBoolean();
+    private final SharedFilePool pool = new SharedFilePool();
 
     /** Malloc'd memory only: nothing is shared. */
     public HostMemoryAllocator(long limitBytes) {
@@ -53,30 +55,56 @@ public final class HostMemoryAllocator implements HostAllocator {
                 return shared;
             }
         }
+        makeRoom(bytes);
         return allocate(bytes, ledger, MemoryKind.HOST_PINNED, label);
     }
 
-    /** A file of the shared-memory directory, or null (reported once) when the directory cannot hold it. */
+    /**
+     * A file of the shared-memory directory (a pooled one of that size if any), or null (reported once) when
+     * the directory cannot hold it.
+     */
     private MemoryRegion allocateShared(long bytes, String label) {
-        Path file = shmDir.toAbsolutePath().resolve("weightlift-host-" + ProcessHandle.current().pid() + "-"
-                + label.substring(label.indexOf('#') + 1));
-        ledger.reserve("allocation of " + label, bytes);
-        NativeMemory.Mapping mapping;
-        try {
-            mapping = SharedMemoryFile.create(file, bytes);
-        } catch (IOException | RuntimeException e) {
-            ledger.unreserve(bytes);
-            if (fallbackReported.compareAndSet(false, true)) {
-                LOG.warn("host memory falls back to private memory dir={} bytes={} reason=\"{}\" ({}); engines then get"
-                        + " the host store's bytes copied instead of read in place", shmDir, bytes, e.getMessage(),
-                        SharedMemoryFile.freeSpace(shmDir));
-            }
-            return null;
+        SharedFilePool.Pooled file = pool.take(bytes);
+        if (file == null) {
+            makeRoom(bytes);
         }
-        return new HostRegion(mapping.address(), bytes, MemoryKind.HOST_PINNED, false, ledger, () -> {
-            NativeMemory.unmap(mapping);
-            SharedMemoryFile.delete(file);
-        }, label + "[" + file + ", " + bytes + " B]", new FileWindow(file.toString(), 0, bytes));
+        try {
+            ledger.reserve("allocation of " + label, bytes);
+        } catch (RuntimeException e) {
+            if (file != null) {
+                pool.put(file);
+            }
+            throw e;
+        }
+        if (file == null) {
+            Path path = shmDir.toAbsolutePath().resolve("weightlift-host-" + ProcessHandle.current().pid() + "-"
+                    + label.substring(label.indexOf('#') + 1));
+            try {
+                file = new SharedFilePool.Pooled(path, SharedMemoryFile.create(path, bytes), bytes);
+            } catch (IOException | RuntimeException e) {
+                ledger.unreserve(bytes);
+                if (fallbackReported.compareAndSet(false, true)) {
+                    LOG.warn("host memory falls back to private memory dir={} bytes={} reason=\"{}\" ({}); engines then"
+                            + " get the host store's bytes copied instead of read in place", shmDir, bytes, e.getMessage(),
+                            SharedMemoryFile.freeSpace(shmDir));
+                }
+                return null;
+            }
+        }
+        SharedFilePool.Pooled held = file;
+        return new HostRegion(held.mapping().address(), bytes, MemoryKind.HOST_PINNED, false, ledger,
+                () -> pool.put(held), label + "[" + held.file() + ", " + bytes + " B]",
+                new FileWindow(held.file().toString(), 0, bytes));
+    }
+
+    /** Frees pooled files until {@code bytes} more fit the limit beside the regions in use and the pool. */
+    private void makeRoom(long bytes) {
+        pool.trimTo(ledger.limit() - ledger.bytesInUse() - bytes);
+    }
+
+    @Override
+    public long bytesPooled() {
+        return pool.bytes();
     }
 
     @Override
@@ -107,6 +135,7 @@ public final class HostMemoryAllocator implements HostAllocator {
             throw new IllegalArgumentException(file + ": cannot map " + length + " bytes at offset " + offset);
         }
         String label = "mapped " + file + "[" + offset + ", +" + length + ")";
+        makeRoom(length);
         ledger.reserve(label, length);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             if (offset > channel.size() - length) {
@@ -148,6 +177,7 @@ public final class HostMemoryAllocator implements HostAllocator {
 
     @Override
     public void close() {
+        pool.close();
         ledger.closeAll();
     }
 

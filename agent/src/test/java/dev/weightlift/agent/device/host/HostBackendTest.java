@@ -164,12 +164,25 @@ class HostBackendTest {
             region.view(0, size).put(content);
             assertArrayEquals(content, Files.readAllBytes(Path.of(window.path())), "the file holds the region's bytes");
             region.close();
-            assertFalse(Files.exists(Path.of(window.path())), "the file goes with the region");
+            assertEquals(0, host.bytesInUse());
+            assertEquals(size, host.bytesPooled(), "given back, the file is kept for the next allocation of its size");
+            try (MemoryRegion again = host.allocatePinned(size)) {
+                assertEquals(window, again.sharedFile().orElseThrow(), "the same file, already backed");
+                assertEquals(0, host.bytesPooled());
+            }
+            try (MemoryRegion other = host.allocatePinned(16L << 20)) {
+                assertEquals(0, host.bytesPooled(), "a pooled file makes room for an allocation that needs it");
+                assertFalse(Files.exists(Path.of(window.path())));
+                assertNotEquals(window.path(), other.sharedFile().orElseThrow().path());
+            }
 
             Path staged = Files.write(shmDir.resolve("staged.safetensors"), content);
             try (MemoryRegion mapped = host.mapPinned(staged, 4096, 8192)) {
                 assertEquals(new FileWindow(staged.toRealPath().toString(), 4096, 8192), mapped.sharedFile().orElseThrow());
             }
+        }
+        try (var files = Files.list(shmDir)) {
+            assertEquals(List.of(shmDir.resolve("staged.safetensors")), files.toList(), "closing the allocator empties the pool");
         }
         try (HostMemoryAllocator nowhere = new HostMemoryAllocator(16L << 20, shmDir.resolve("missing"));
                 MemoryRegion region = nowhere.allocatePinned(size)) {
