@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Host-backend pipeline throughput into a real engine process, next to the memcpy bound of the same run.
-# Usage: agent/bench/pipeline.sh [hidden vocab layers slotMiB rounds]   (defaults: 2048 4096 28 32 3, ~0.5 GiB)
+# Usage: agent/bench/pipeline.sh [hidden vocab layers slotMiB rounds]   (defaults: 2048 4096 28 64 7, ~0.5 GiB;
+# 64 MiB buckets: what the planner gives a checkpoint this small)
 # Last line: ratio=R (median of paired ratios pipeline-with-overlap / memcpy bound).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -7,6 +7,7 @@ import traceback
 import zlib
 
 from .buffers import current_gpu_uuid, open_buffer
+from . import host_buffers
 from .host_buffers import HostBuffers
 from .protocol import FEATURES, PROTOCOL_VERSION, AgentError, Connection, ProtocolError, UpdateAborted
 
@@ -41,6 +42,7 @@ def update_from_agent(endpoint, run, post_hook=None, *, update, gpu_uuid=None, t
         return _Session(conn, gpu_uuid, run, post_hook, timeout_s, device).serve()
     finally:
         conn.close()
+        host_buffers.CACHE.check_released()
 
 
 class _Session:

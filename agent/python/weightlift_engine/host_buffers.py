@@ -117,6 +117,7 @@ class _Cache:
     def __init__(self):
         self._lock = threading.Lock()
         self._mappings = {}
+        self._unchecked = []
         self._janitor = None
 
     def acquire(self, window):
@@ -124,6 +125,7 @@ class _Cache:
         stat = os.stat(path)
         identity = (stat.st_dev, stat.st_ino)
         key = (path, offset, size)
+        self.check_released()
         with self._lock:
             kept = self._mappings.get(key)
         if kept is not None:
@@ -148,15 +150,20 @@ class _Cache:
             return mapping
 
     def release(self, mappings):
-        """Ends one update's use of ``mappings``; the idle ones are checked on a thread of their own."""
-        idle = []
+        """Ends one update's use of ``mappings``; the idle ones wait for :meth:`check_released`."""
         with self._lock:
             for m in mappings:
                 m.users -= 1
             for m in set(mappings):
-                if m.users == 0:
+                if m.users == 0 and m.checked.is_set():
                     m.checked.clear()
-                    idle.append(m)
+                    self._unchecked.append(m)
+
+    def check_released(self):
+        """Checks the released mappings on a thread of their own. Called once the update is over (so that the
+        check does not compete with the update's last steps for the GIL), and before any mapping is reused."""
+        with self._lock:
+            idle, self._unchecked = self._unchecked, []
         if idle:
             threading.Thread(target=self._check, args=(idle,), name="weightlift-host-buffers-check", daemon=True).start()
 

@@ -25,9 +25,12 @@ class TinyModel(nn.Module):
         with torch.no_grad():
             for p in self.parameters():
                 p.zero_()
+        # Built once: load_weights runs once per bucket, and walking the module tree each time (what vLLM's
+        # models do, dict(self.named_parameters()) per call) cost a third of a 0.5 GiB update in 30 buckets here.
+        self._parameters_by_name = dict(self.named_parameters())
 
     def load_weights(self, weights):
-        params = dict(self.named_parameters())
+        params = self._parameters_by_name
         loaded = set()
         with torch.no_grad():
             for name, tensor in weights:

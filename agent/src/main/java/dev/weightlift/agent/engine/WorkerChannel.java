@@ -57,7 +57,11 @@ public interface WorkerChannel extends AutoCloseable {
         throw new EngineException("the engine protocol of the worker on GPU " + gpuUuid() + " cannot verify checksums");
     }
 
-    /** Waits for the acknowledgement of the last message sent; an error reply becomes an exception. */
+    /**
+     * Waits for the acknowledgement of the oldest bucket not acknowledged yet (lock-step: the last message
+     * sent); an error reply becomes an exception. Several buckets may be in flight only where every bucket is
+     * read in place ({@link #readsHostBuffers()}).
+     */
     void awaitAck(Duration timeout) throws EngineException;
 
     /** Tells the worker to drop the shared buffer and waits until it has. */

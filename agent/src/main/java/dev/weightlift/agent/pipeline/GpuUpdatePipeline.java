@@ -10,6 +10,7 @@ import dev.weightlift.agent.engine.EngineException;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.engine.WorkerChannel;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,12 @@ import org.slf4j.MDC;
 public final class GpuUpdatePipeline {
 
     private static final Logger LOG = LoggerFactory.getLogger(GpuUpdatePipeline.class);
+
+    /**
+     * Buckets sent ahead of their acks when every bucket is read in place: there is no slot to reuse, so the
+     * worker can always find its next bucket waiting instead of a round trip per bucket.
+     */
+    static final int IN_PLACE_WINDOW = 4;
 
     private final Gpu gpu;
     private final Collective collective;
@@ -134,7 +141,7 @@ public final class GpuUpdatePipeline {
         private StreamEvent direct;
         private String step = "validation";
         private boolean bufferOffered;
-        private int unacknowledged = -1;
+        private final ArrayDeque<Integer> inFlight = new ArrayDeque<>();
         private long bytes;
         private long connectNanos;
         private long setupNanos;
@@ -192,7 +199,11 @@ public final class GpuUpdatePipeline {
                             options.overlap() ? layout.readAhead() : List.of(), options.stepTimeout());
                     setupNanos = System.nanoTime() - setupStart;
                     metrics.stage(gpu.uuid(), "setup", Duration.ofNanos(setupNanos));
-                    transfer(shared, staging, h2d, publish);
+                    if (layout.allInPlace()) {
+                        transferInPlace();
+                    } else {
+                        transfer(shared, staging, h2d, publish);
+                    }
                 } finally {
                     closeStaged();
                 }
@@ -246,30 +257,48 @@ public final class GpuUpdatePipeline {
                 } else {
                     publishBucket(g, base, shared, staging, publish);
                 }
-                if (g > 0) {
-                    awaitAck(g - 1);
+                if (!inFlight.isEmpty()) {
+                    awaitAck();
                 }
                 if (!staged && g + 1 < n && copies(g + 1)) {
                     direct = stage(g + 1, shared, ((g + 1) % 2) * slot, h2d);
                 }
                 // Every copy into slot g % 2 has completed here (the published event was awaited): the
                 // checkpoint-engine protocol sends no IPC event, so the message itself must mean "bytes ready".
-                step = "sending bucket " + g;
-                PipelineBucket bucket = buckets.get(g);
-                List<TensorEntry> tensors = inPlace ? layout.tensors(g) : bucket.tensorsAt(base);
-                if (bucket.crc32() != null) {
-                    channel.sendBucket(tensors, bucket.crc32());
-                } else {
-                    channel.sendBucket(tensors);
-                }
-                unacknowledged = g;
+                send(g, inPlace ? layout.tensors(g) : buckets.get(g).tensorsAt(base));
                 if (stager != null && !options.overlap() && endsRound(g)) {
                     stager.fill();
                 }
             }
-            if (n > 0) {
-                awaitAck(n - 1);
+            while (!inFlight.isEmpty()) {
+                awaitAck();
             }
+        }
+
+        /** Every bucket read in place: up to {@link #IN_PLACE_WINDOW} buckets in flight, nothing to copy. */
+        private void transferInPlace() throws EngineException, PipelineException {
+            for (int g = 0; g < buckets.size(); g++) {
+                checkCancelled(g);
+                checkHeld(g);
+                while (inFlight.size() >= IN_PLACE_WINDOW) {
+                    awaitAck();
+                }
+                send(g, layout.tensors(g));
+            }
+            while (!inFlight.isEmpty()) {
+                awaitAck();
+            }
+        }
+
+        private void send(int g, List<TensorEntry> tensors) throws EngineException {
+            step = "sending bucket " + g;
+            PipelineBucket bucket = buckets.get(g);
+            if (bucket.crc32() != null) {
+                channel.sendBucket(tensors, bucket.crc32());
+            } else {
+                channel.sendBucket(tensors);
+            }
+            inFlight.add(g);
         }
 
         /** The host-store regions bucket g is read from in place are still held (the worker maps their files). */
@@ -382,15 +411,17 @@ public final class GpuUpdatePipeline {
             }
         }
 
-        private void awaitAck(int g) throws EngineException {
-            awaitAck(g, options.stepTimeout());
+        private void awaitAck() throws EngineException {
+            awaitAck(options.stepTimeout());
         }
 
-        private void awaitAck(int g, Duration timeout) throws EngineException {
+        /** Waits for the ack of the oldest bucket in flight. */
+        private void awaitAck(Duration timeout) throws EngineException {
+            int g = inFlight.element();
             step = "waiting for the engine worker to load bucket " + g;
             long ackStart = System.nanoTime();
             channel.awaitAck(timeout);
-            unacknowledged = -1;
+            inFlight.remove();
             long waited = System.nanoTime() - ackStart;
             ackNanos += waited;
             bytes += buckets.get(g).bytes();
@@ -399,16 +430,16 @@ public final class GpuUpdatePipeline {
         }
 
         /**
-         * Stops at a bucket boundary once the update is cancelled. The worker's answer to the bucket in flight is
-         * read first (lock-step: the abort that follows must not be answered by that bucket's ack): when the
-         * worker failed on that bucket, its error, not the cancellation it may have caused (through the engine's
-         * call), is this GPU's failure.
+         * Stops at a bucket boundary once the update is cancelled. The worker's answers to the buckets in flight
+         * are read first (the abort that follows must not be answered by a bucket's ack): when the worker failed
+         * on one of them, its error, not the cancellation it may have caused (through the engine's call), is this
+         * GPU's failure.
          */
         private void checkCancelled(int g) throws PipelineException, EngineException {
             String reason = cancellation.reason();
             if (reason != null) {
-                if (unacknowledged >= 0) {
-                    awaitAck(unacknowledged, options.abortGrace());
+                while (!inFlight.isEmpty()) {
+                    awaitAck(options.abortGrace());
                 }
                 step = "bucket " + g;
                 throw new Cancelled(reason);

@@ -48,8 +48,9 @@ public final class PipelineBenchmark {
         int hidden = args.length > 0 ? Integer.parseInt(args[0]) : 2048;
         int vocab = args.length > 1 ? Integer.parseInt(args[1]) : 4096;
         int layers = args.length > 2 ? Integer.parseInt(args[2]) : 28;
-        long slot = (args.length > 3 ? Long.parseLong(args[3]) : 32) << 20;
-        int runs = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        // 64 MiB: the planner's floor (SizingPolicy.minBucketBytes), so what it gives a checkpoint this small.
+        long slot = (args.length > 3 ? Long.parseLong(args[3]) : 64) << 20;
+        int runs = args.length > 4 ? Integer.parseInt(args[4]) : 7;
 
         Path dir = Files.createTempDirectory("weightlift-bench");
         HostBackendConfig config = new HostBackendConfig("bench", 1, 8L << 30, 8L << 30, HostBackendConfig.DEFAULT_SHM_DIR,

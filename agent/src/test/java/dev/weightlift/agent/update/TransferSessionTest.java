@@ -101,10 +101,17 @@ class TransferSessionTest {
     @Test
     void closingASessionBreaksAPeersPendingBroadcastNamingTheRanks() throws Exception {
         List<String> joinInfo = List.of(first.joinInfo(), second.joinInfo());
-        first.connect(joinInfo, TIMEOUT);
+        Collective root = first.connect(joinInfo, TIMEOUT).get(0);
         Collective receiver = second.connect(joinInfo, TIMEOUT).get(1);
         Gpu gpu = backend.gpus().get(0);
-        try (SharedRegion region = gpu.allocateShared(1 << 20); CopyStream stream = gpu.newStream("publish")) {
+        try (SharedRegion region = gpu.allocateShared(1 << 20); CopyStream stream = gpu.newStream("publish");
+                CopyStream rootStream = gpu.newStream("root")) {
+            // One broadcast through first, so that the ring's connections stand: a rank that leaves before its
+            // connection to the next one is made is only noticed at the deadline.
+            root.broadcast(region, 0, 4096, 0, rootStream);
+            receiver.broadcast(region, 4096, 4096, 0, stream);
+            rootStream.synchronize();
+            stream.synchronize();
             receiver.broadcast(region, 0, 1 << 20, 0, stream);
             long start = System.nanoTime();
             first.close();

@@ -32,6 +32,7 @@ public final class NativeWorkerChannel implements WorkerChannel {
     private volatile Messages.Hello hello;
     private String pendingStep;
     private int nextBucket;
+    private int ackedBuckets;
     private boolean failed;
 
     NativeWorkerChannel(String update, String gpuUuid, ChannelTimeouts timeouts, Runnable unregister) {
@@ -115,15 +116,20 @@ public final class NativeWorkerChannel implements WorkerChannel {
                 timeouts.write());
     }
 
+    /** The ack of the oldest bucket not acknowledged yet (with host buffers, several may be in flight). */
     @Override
     public void awaitAck(Duration timeout) throws EngineException {
-        Frame reply = awaitReply("ack", Instant.now().plus(timeout));
-        if (pendingStep.startsWith("loading bucket ")) {
-            int expectedId = nextBucket - 1;
-            if (reply.json().path("id").asInt(-1) != expectedId) {
-                throw fail("acknowledged bucket " + reply.json().path("id") + " instead of bucket " + expectedId, null);
-            }
+        if (ackedBuckets >= nextBucket) {
+            awaitReply("ack", Instant.now().plus(timeout));
+            return;
         }
+        int expectedId = ackedBuckets;
+        pendingStep = "loading bucket " + expectedId;
+        Frame reply = awaitReply("ack", Instant.now().plus(timeout));
+        if (reply.json().path("id").asInt(-1) != expectedId) {
+            throw fail("acknowledged bucket " + reply.json().path("id") + " instead of bucket " + expectedId, null);
+        }
+        ackedBuckets++;
     }
 
     @Override
@@ -159,7 +165,12 @@ public final class NativeWorkerChannel implements WorkerChannel {
         boolean acknowledged;
         try {
             connection.write(Messages.abort(reason), deadline);
-            acknowledged = "ack".equals(connection.read(deadline).type());
+            Frame reply = connection.read(deadline);
+            // acks of buckets still in flight come first; the abort's own ack carries no bucket id
+            while ("ack".equals(reply.type()) && reply.json().has("id")) {
+                reply = connection.read(deadline);
+            }
+            acknowledged = "ack".equals(reply.type());
         } catch (IOException e) {
             // best effort: the worker may already be gone, and the connection is closed below either way
             acknowledged = false;

@@ -154,6 +154,52 @@ class EngineChannelServerTest {
     }
 
     @Test
+    void bucketsInFlightAreAcknowledgedInOrderAndAnAbortSkipsTheirAcks() throws Exception {
+        try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults());
+                Worker worker = new Worker()) {
+            worker.send(new Frame(Messages.message("hello").put("protocol", 1).put("gpu_uuid", GPU).put("pid", 1)
+                    .put("update", "u1").set("features", Messages.message("x").arrayNode().add("host-buffers"))));
+            assertEquals("welcome", worker.receive().type());
+            channel.awaitConnected(SHORT);
+            assertTrue(channel.readsHostBuffers());
+            for (int i = 0; i < 3; i++) {
+                channel.sendBucket(List.of(new TensorEntry("t" + i, "F32", new long[] {2}, 0, 8, 0)));
+            }
+            for (int i = 0; i < 3; i++) {
+                assertEquals(i, worker.receive().json().path("id").asInt());
+            }
+            worker.send(new Frame(Messages.message("ack").put("id", 0)));
+            worker.send(new Frame(Messages.message("ack").put("id", 1)));
+            channel.awaitAck(SHORT);
+            channel.awaitAck(SHORT);
+            channel.sendBucket(List.of());
+            worker.receive();
+            CompletableFuture<Boolean> aborted = CompletableFuture.supplyAsync(() -> channel.abort("another GPU failed"));
+            assertEquals("abort", worker.receive().type());
+            worker.send(new Frame(Messages.message("ack").put("id", 2)));
+            worker.send(new Frame(Messages.message("ack").put("id", 3)));
+            worker.send(new Frame(Messages.message("ack")));
+            assertTrue(aborted.get(10, TimeUnit.SECONDS), "the abort's own ack, after the buckets' acks, confirms it");
+        }
+    }
+
+    @Test
+    void anAckOfAnotherBucketThanTheOldestInFlightIsABrokenProtocol() throws Exception {
+        try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults());
+                Worker worker = new Worker()) {
+            worker.hello("u1", GPU, 1);
+            channel.awaitConnected(SHORT);
+            channel.sendBucket(List.of());
+            channel.sendBucket(List.of());
+            worker.receive();
+            worker.receive();
+            worker.send(new Frame(Messages.message("ack").put("id", 1)));
+            assertMessage(assertThrows(EngineException.class, () -> channel.awaitAck(SHORT)),
+                    "loading bucket 0", "acknowledged bucket 1 instead of bucket 0");
+        }
+    }
+
+    @Test
     void workerErrorBecomesAnEngineExceptionWithItsText() throws Exception {
         try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults());
                 Worker worker = new Worker()) {
