@@ -28,7 +28,7 @@ class HostBufferLayoutTest {
 
     @BeforeEach
     void allocate() {
-        shared = new HostMemoryAllocator(1L << 20, shm);
+        shared = new HostMemoryAllocator(1L << 20, shm, "host-test");
         privateMemory = new HostMemoryAllocator(1L << 20);
         fileA = shared.allocatePinned(64 << 10);
         fileB = shared.allocatePinned(64 << 10);

@@ -5,6 +5,8 @@ import dev.weightlift.agent.device.Gpu;
 import dev.weightlift.agent.device.HostAllocator;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code host} backend: fake GPUs backed by plain native memory and shared-memory files, so that the
@@ -12,6 +14,8 @@ import java.util.List;
  * reporting what was still open as leaks.
  */
 public final class HostBackend implements DeviceBackend {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HostBackend.class);
 
     private final HostBackendConfig config;
     private final List<HostGpu> gpus;
@@ -25,7 +29,20 @@ public final class HostBackend implements DeviceBackend {
             list.add(new HostGpu(config.nodeName(), i, config.gpuMemoryBytes(), config.shmDir(), config.syncTimeout()));
         }
         this.gpus = List.copyOf(list);
-        this.hostAllocator = new HostMemoryAllocator(config.hostMemoryLimit(), config.shmDir());
+        this.hostAllocator = new HostMemoryAllocator(config.hostMemoryLimit(), config.shmDir(), hostOwner(config));
+        int stale = SharedMemoryFile.deleteStale(config.shmDir(), hostOwner(config));
+        for (HostGpu gpu : gpus) {
+            stale += SharedMemoryFile.deleteStale(config.shmDir(), gpu.uuid());
+        }
+        if (stale > 0) {
+            LOG.info("deleted shared-memory files of an earlier agent of this node node={} dir={} files={}",
+                    config.nodeName(), config.shmDir(), stale);
+        }
+    }
+
+    /** Whose the host store's shared files are: this node's. */
+    private static String hostOwner(HostBackendConfig config) {
+        return "host-" + config.nodeName();
     }
 
     @Override

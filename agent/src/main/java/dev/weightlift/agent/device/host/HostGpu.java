@@ -76,8 +76,7 @@ final class HostGpu implements Gpu {
         if (bytes <= 0) {
             throw new IllegalArgumentException(ledger + ": shared allocation of " + bytes + " bytes");
         }
-        Path file = shmDir.resolve("weightlift-" + uuid + "-" + ProcessHandle.current().pid() + "-"
-                + sequence.incrementAndGet());
+        Path file = shmDir.toAbsolutePath().resolve(SharedMemoryFile.name(uuid, sequence.incrementAndGet()));
         ledger.reserve("shared allocation " + file, bytes);
         try {
             NativeMemory.Mapping mapping = SharedMemoryFile.create(file, bytes);

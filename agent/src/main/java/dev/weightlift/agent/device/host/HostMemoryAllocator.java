@@ -31,26 +31,32 @@ public final class HostMemoryAllocator implements HostAllocator {
 
     private final MemoryLedger ledger;
     private final Path shmDir;
+    private final String owner;
     private final AtomicLong sequence = new AtomicLong();
     private final AtomicBoolean fallbackReported = new AtomicBoolean();
     private final SharedFilePool pool = new SharedFilePool();
 
     /** Malloc'd memory only: nothing is shared. */
     public HostMemoryAllocator(long limitBytes) {
-        this(limitBytes, null);
+        this(limitBytes, null, "host");
     }
 
-    /** Shared-memory files in {@code shmDir} (null: none), malloc'd memory where they cannot be made. */
-    public HostMemoryAllocator(long limitBytes, Path shmDir) {
+    /**
+     * Shared-memory files in {@code shmDir} (null: none), named for {@code owner} (e.g. {@code host-NODE}),
+     * malloc'd memory where they cannot be made.
+     */
+    public HostMemoryAllocator(long limitBytes, Path shmDir, String owner) {
         this.ledger = new MemoryLedger("host memory", limitBytes);
         this.shmDir = shmDir;
+        this.owner = owner;
     }
 
     @Override
     public MemoryRegion allocatePinned(long bytes) {
-        String label = "pinned#" + sequence.incrementAndGet();
+        long number = sequence.incrementAndGet();
+        String label = "pinned#" + number;
         if (shmDir != null && bytes > 0 && bytes <= largestSharedAllocation()) {
-            MemoryRegion shared = allocateShared(bytes, label);
+            MemoryRegion shared = allocateShared(bytes, label, number);
             if (shared != null) {
                 return shared;
             }
@@ -63,7 +69,7 @@ public final class HostMemoryAllocator implements HostAllocator {
      * A file of the shared-memory directory (a pooled one of that size if any), or null (reported once) when
      * the directory cannot hold it.
      */
-    private MemoryRegion allocateShared(long bytes, String label) {
+    private MemoryRegion allocateShared(long bytes, String label, long number) {
         SharedFilePool.Pooled file = pool.take(bytes);
         if (file == null) {
             makeRoom(bytes);
@@ -77,8 +83,7 @@ public final class HostMemoryAllocator implements HostAllocator {
             throw e;
         }
         if (file == null) {
-            Path path = shmDir.toAbsolutePath().resolve("weightlift-host-" + ProcessHandle.current().pid() + "-"
-                    + label.substring(label.indexOf('#') + 1));
+            Path path = shmDir.toAbsolutePath().resolve(SharedMemoryFile.name(owner, number));
             try {
                 file = new SharedFilePool.Pooled(path, SharedMemoryFile.create(path, bytes), bytes);
             } catch (IOException | RuntimeException e) {

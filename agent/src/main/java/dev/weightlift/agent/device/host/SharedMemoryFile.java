@@ -8,6 +8,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * A new file in the shared-memory directory, every page written before it is mapped read-write: a mapping
@@ -19,7 +23,40 @@ final class SharedMemoryFile {
 
     private static final int PREALLOCATE_CHUNK = 1 << 20;
 
+    /**
+     * This process in the names of its files: the pid alone would repeat, since an agent restarted in its
+     * container is pid 1 again, and its predecessor's files (left by a crash) would block the new ones.
+     */
+    private static final String PROCESS = ProcessHandle.current().pid() + "-"
+            + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+
     private SharedMemoryFile() {
+    }
+
+    /** The name of this process's file number {@code sequence} of {@code owner} (a GPU's UUID, a node's host memory). */
+    static String name(String owner, long sequence) {
+        return "weightlift-" + owner + "-" + PROCESS + "-" + sequence;
+    }
+
+    /**
+     * Deletes the files of {@code owner} in {@code dir} that another process made (an agent of this node that
+     * died without cleaning up; there is one agent per node); returns how many. Engines that still map one keep
+     * its pages until they unmap it (ours drop a mapping whose file is gone within a second).
+     */
+    static int deleteStale(Path dir, String owner) {
+        String prefix = "weightlift-" + owner + "-";
+        String mine = prefix + PROCESS + "-";
+        List<Path> stale;
+        try (Stream<Path> files = Files.list(dir)) {
+            stale = files.filter(f -> {
+                String name = f.getFileName().toString();
+                return name.startsWith(prefix) && !name.startsWith(mine);
+            }).toList();
+        } catch (IOException e) {
+            return 0;
+        }
+        stale.forEach(SharedMemoryFile::delete);
+        return stale.size();
     }
 
     /** Creates {@code file} (it must not exist) of {@code bytes}, fully backed, and maps it read-write. */

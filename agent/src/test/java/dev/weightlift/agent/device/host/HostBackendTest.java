@@ -156,7 +156,7 @@ class HostBackendTest {
     @Test
     void hostMemoryLivesInSharedFilesThatAnotherProcessCanMapAndIsPrivateWhenTheDirectoryCannotHoldIt() throws IOException {
         int size = 1 << 20;
-        try (HostMemoryAllocator host = new HostMemoryAllocator(16L << 20, shmDir)) {
+        try (HostMemoryAllocator host = new HostMemoryAllocator(16L << 20, shmDir, "host-test")) {
             MemoryRegion region = host.allocatePinned(size);
             FileWindow window = region.sharedFile().orElseThrow();
             assertEquals(new FileWindow(window.path(), 0, size), window);
@@ -184,11 +184,31 @@ class HostBackendTest {
         try (var files = Files.list(shmDir)) {
             assertEquals(List.of(shmDir.resolve("staged.safetensors")), files.toList(), "closing the allocator empties the pool");
         }
-        try (HostMemoryAllocator nowhere = new HostMemoryAllocator(16L << 20, shmDir.resolve("missing"));
+        try (HostMemoryAllocator nowhere = new HostMemoryAllocator(16L << 20, shmDir.resolve("missing"), "host-test");
                 MemoryRegion region = nowhere.allocatePinned(size)) {
             assertTrue(region.sharedFile().isEmpty(), "private memory when the directory cannot hold a file");
             region.view(0, size).put(randomBytes(size, 6));
             assertEquals(size, nowhere.bytesInUse());
+        }
+    }
+
+    @Test
+    void anAgentDeletesTheSharedFilesAnEarlierAgentOfItsNodeLeftAndNeverReusesTheirNames() throws IOException {
+        Path dir = Files.createDirectories(shmDir.resolve("restart"));
+        // What an agent killed with pid 1 in its container leaves behind; the next one is pid 1 again.
+        Path staleHost = Files.write(dir.resolve("weightlift-host-node-r-1-0badcafe-1"), new byte[10]);
+        Path staleSlot = Files.write(dir.resolve("weightlift-" + HostGpu.uuidOf("node-r", 0) + "-1-0badcafe-1"), new byte[10]);
+        Path otherNode = Files.write(dir.resolve("weightlift-host-node-s-1-0badcafe-1"), new byte[10]);
+        try (HostBackend restarted = new HostBackend(new HostBackendConfig("node-r", 1, 1L << 20, 1L << 20, dir, DEADLINE));
+                MemoryRegion store = restarted.hostAllocator().allocatePinned(4096);
+                SharedRegion slot = restarted.gpus().get(0).allocateShared(4096)) {
+            assertFalse(Files.exists(staleHost));
+            assertFalse(Files.exists(staleSlot));
+            assertTrue(Files.exists(otherNode), "another node's files are its agent's");
+            String name = Path.of(store.sharedFile().orElseThrow().path()).getFileName().toString();
+            assertTrue(name.startsWith("weightlift-host-node-r-" + ProcessHandle.current().pid() + "-")
+                    && !name.equals(staleHost.getFileName().toString()), name);
+            assertTrue(Files.exists(Path.of(slot.handle().path())));
         }
     }
 
