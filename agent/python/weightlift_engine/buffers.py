@@ -2,8 +2,8 @@
 
 ``shm``: a file (in /dev/shm on the host backend) mapped with mmap and wrapped by ``torch.frombuffer``.
 ``cuda-ipc``: ``cudaIpcOpenMemHandle`` through the CUDA runtime torch has already loaded (ctypes), wrapped by
-``torch.as_tensor`` through ``__cuda_array_interface__``. The agent's host-store files (read in place):
-``host_buffers``. torch is imported here and there only.
+``torch.as_tensor`` through ``__cuda_array_interface__``. The agent's host-store files, read in place, are
+``host_buffers``'s. torch is imported only where tensors are made.
 """
 
 import ctypes

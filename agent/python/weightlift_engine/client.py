@@ -25,8 +25,8 @@ def update_from_agent(endpoint, run, post_hook=None, *, update, gpu_uuid=None, t
 
     ``run(weights)`` gets a list of ``(name, tensor)`` pairs per bucket (views of the shared buffer or of the
     agent's host-store files, valid only during the call: copy what you keep, as every ``load_weights`` does).
-    ``post_hook()`` runs after the buffers are released. ``timeout_s`` bounds each wait for the agent. Returns ``{gpu_uuid, version, buckets, bytes}``;
-    raises on any failure after telling the agent.
+    ``post_hook()`` runs after the buffers are released. ``timeout_s`` bounds each wait for the agent. Returns
+    ``{gpu_uuid, version, buckets, bytes}``; raises on any failure after telling the agent.
     """
     if gpu_uuid is None:
         gpu_uuid = current_gpu_uuid()
@@ -107,13 +107,13 @@ class _Session:
 
     def _open(self, message, raw):
         handle = message.get("handle")
-        host_buffers = message.get("host_buffers")
-        if handle is None and host_buffers is None:
+        windows = message.get("host_buffers")
+        if handle is None and windows is None:
             raise ProtocolError("'share' message needs a 'handle' or 'host_buffers'")
         if handle is not None:
             self.buffer = open_buffer(handle, raw, self.device)
-        if host_buffers is not None:
-            self.host = HostBuffers(host_buffers, message.get("read_ahead", []))
+        if windows is not None:
+            self.host = HostBuffers(windows, message.get("read_ahead", []))
 
     def _buffer_of(self, entry):
         """The buffer a tensor entry lies in: a host-store file when it names one, the shared buffer otherwise."""

@@ -33,6 +33,7 @@ public final class NativeWorkerChannel implements WorkerChannel {
     private String pendingStep;
     private int nextBucket;
     private int ackedBuckets;
+    private boolean bucketWriteFailed;
     private boolean failed;
 
     NativeWorkerChannel(String update, String gpuUuid, ChannelTimeouts timeouts, Runnable unregister) {
@@ -110,10 +111,22 @@ public final class NativeWorkerChannel implements WorkerChannel {
         sendBucket(tensors, Long.valueOf(crc32));
     }
 
+    /**
+     * With buckets in flight a failed write is not the failure: the worker stopped reading because one of them
+     * failed, and its answer (an error, read by {@link #awaitAck}) says why; later buckets are not written.
+     */
     private void sendBucket(List<TensorEntry> tensors, Long crc32) throws EngineException {
         int id = nextBucket++;
-        send(Messages.bucket(id, tensors, crc32), "loading bucket " + id, Instant.now().plus(timeouts.write()),
-                timeouts.write());
+        if (bucketWriteFailed) {
+            return;
+        }
+        boolean inFlight = ackedBuckets < id;
+        try {
+            send(Messages.bucket(id, tensors, crc32), "loading bucket " + id, Instant.now().plus(timeouts.write()),
+                    timeouts.write(), !inFlight);
+        } catch (IOException e) {
+            bucketWriteFailed = true;
+        }
     }
 
     /** The ack of the oldest bucket not acknowledged yet (with host buffers, several may be in flight). */
@@ -214,6 +227,16 @@ public final class NativeWorkerChannel implements WorkerChannel {
     }
 
     private void send(Frame frame, String step, Instant deadline, Duration timeout) throws EngineException {
+        try {
+            send(frame, step, deadline, timeout, true);
+        } catch (IOException e) {
+            throw new IllegalStateException("a failed write is reported as an EngineException", e);
+        }
+    }
+
+    /** {@code failOnWriteError} false: a failed write is thrown as is, and the connection stays open for reading. */
+    private void send(Frame frame, String step, Instant deadline, Duration timeout, boolean failOnWriteError)
+            throws EngineException, IOException {
         if (failed) {
             throw new EngineException(who() + " already failed; not " + step);
         }
@@ -222,6 +245,9 @@ public final class NativeWorkerChannel implements WorkerChannel {
         try {
             connection.write(frame, deadline);
         } catch (IOException e) {
+            if (!failOnWriteError) {
+                throw e;
+            }
             throw fail(describe(e), e);
         }
     }

@@ -184,6 +184,24 @@ class EngineChannelServerTest {
     }
 
     @Test
+    void aWorkerThatFailsWithBucketsInFlightIsReportedByItsErrorNotByTheBrokenPipe() throws Exception {
+        try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults());
+                Worker worker = new Worker()) {
+            worker.hello("u1", GPU, 1);
+            channel.awaitConnected(SHORT);
+            channel.sendBucket(List.of());
+            worker.receive();
+            worker.send(Messages.error("ValueError: bucket 0: checksum mismatch"));
+            worker.close();
+            for (int i = 0; i < 50; i++) {
+                channel.sendBucket(List.of(new TensorEntry("t", "F32", new long[] {1 << 16}, 0, 1 << 18, 0)));
+            }
+            assertMessage(assertThrows(EngineException.class, () -> channel.awaitAck(SHORT)),
+                    "loading bucket 0", "answered: ValueError: bucket 0: checksum mismatch");
+        }
+    }
+
+    @Test
     void anAckOfAnotherBucketThanTheOldestInFlightIsABrokenProtocol() throws Exception {
         try (NativeWorkerChannel channel = server.expect("u1", GPU, ChannelTimeouts.defaults());
                 Worker worker = new Worker()) {
