@@ -11,7 +11,6 @@ engine wrote into a tensor it was given (its private copies of those pages would
 import atexit
 import ctypes
 import errno
-import gc
 import logging
 import mmap
 import os
@@ -59,20 +58,22 @@ class _Mapping:
             raise
         self._fd = fd
         self.identity = (stat.st_dev, stat.st_ino)
-        self.path = path
         self.size = size
         self.delta = offset - start
         whole = torch.frombuffer(self._mapped, dtype=torch.uint8)
         self.start = whole.data_ptr()
         self.address = self.start + self.delta
-        self._tensor = whole[self.delta:self.delta + size]
+        self._window = SharedBuffer(whole[self.delta:self.delta + size], size, self._mapped.close,
+                                    f"host buffer {path}", alignment_base=self.delta, address=self.address)
         self.users = 0
         self.checked = threading.Event()
         self.checked.set()
         self.warm = False  # its pages are mapped (it served an update before)
 
     def buffer(self):
-        return SharedBuffer(self._tensor, self.size, lambda: None, f"host buffer {self.path}",
+        """A view of the window for one update; closing it leaves the mapping to the cache."""
+        window = self._window
+        return SharedBuffer(window.tensor, self.size, lambda: None, window.description,
                             alignment_base=self.delta, address=self.address)
 
     def deleted(self):
@@ -82,15 +83,7 @@ class _Mapping:
             return True
 
     def close(self):
-        self._tensor = None
-        try:
-            self._mapped.close()
-        except BufferError:
-            gc.collect()
-            try:
-                self._mapped.close()
-            except BufferError:
-                log.warning("host buffer %s is still referenced; it is unmapped when the last view goes", self.path)
+        self._window.close()
         os.close(self._fd)
 
 
@@ -158,6 +151,7 @@ class _Cache:
         with self._lock:
             for m in mappings:
                 m.users -= 1
+                m.warm = True
             for m in set(mappings):
                 if m.users == 0 and m.checked.is_set():
                     m.checked.clear()
@@ -301,7 +295,5 @@ class HostBuffers:
             buffer.close()
         self.buffers = []
         mappings, self._mappings = self._mappings, []
-        for m in mappings:
-            m.warm = True
         if mappings:
             CACHE.release(mappings)

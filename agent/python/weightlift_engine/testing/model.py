@@ -26,7 +26,8 @@ class TinyModel(nn.Module):
             for p in self.parameters():
                 p.zero_()
         # Built once: load_weights runs once per bucket, and walking the module tree each time (what vLLM's
-        # models do, dict(self.named_parameters()) per call) cost a third of a 0.5 GiB update in 30 buckets here.
+        # models do, dict(self.named_parameters()) per call) cost 10-11 ms of a 38 ms update of 0.5 GiB in
+        # 30 buckets here.
         self._parameters_by_name = dict(self.named_parameters())
 
     def load_weights(self, weights):

@@ -5,6 +5,7 @@ import dev.weightlift.agent.engine.HostRange;
 import dev.weightlift.agent.engine.TensorEntry;
 import dev.weightlift.agent.store.safetensors.Dtype;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,11 +39,7 @@ final class HostBufferLayout {
 
     /** Nothing read in place: every bucket goes through the shared buffer. */
     static HostBufferLayout none(int buckets) {
-        List<List<TensorEntry>> none = new ArrayList<>();
-        for (int g = 0; g < buckets; g++) {
-            none.add(null);
-        }
-        return new HostBufferLayout(List.of(), none, List.of());
+        return new HostBufferLayout(List.of(), Collections.nCopies(buckets, null), List.of());
     }
 
     static HostBufferLayout of(List<PipelineBucket> buckets, IntPredicate eligible) {
@@ -95,11 +92,9 @@ final class HostBufferLayout {
      * when one of them cannot be read in place.
      */
     private static List<TensorEntry> inPlace(PipelineBucket bucket, Map<FileWindow, Integer> fileIndex) {
-        if (bucket.ranges().isEmpty() && !bucket.tensors().isEmpty()) {
-            return null;
+        record Placed(TensorEntry tensor, FileWindow file, long offset) {
         }
-        List<TensorEntry> list = new ArrayList<>();
-        List<FileWindow> windows = new ArrayList<>();
+        List<Placed> placed = new ArrayList<>();
         for (TensorEntry t : bucket.tensors()) {
             Optional<CopyRange> holder = bucket.ranges().stream().filter(r -> r.bucketOffset() <= t.offset()
                     && t.offset() + t.nbytes() <= r.bucketOffset() + r.length()).findFirst();
@@ -108,21 +103,14 @@ final class HostBufferLayout {
             if (window.isEmpty() || dtype == null || dtype.bits() % 8 != 0) {
                 return null;
             }
-            CopyRange range = holder.get();
-            long offset = range.sourceOffset() + (t.offset() - range.bucketOffset());
+            long offset = holder.get().sourceOffset() + (t.offset() - holder.get().bucketOffset());
             if ((window.get().offset() + offset) % (dtype.bits() / 8) != 0) {
                 return null;
             }
-            windows.add(window.get());
-            list.add(new TensorEntry(t.name(), t.dtype(), t.shape(), offset, t.nbytes(), -1));
+            placed.add(new Placed(t, window.get(), offset));
         }
-        List<TensorEntry> placed = new ArrayList<>();
-        for (int i = 0; i < list.size(); i++) {
-            TensorEntry t = list.get(i);
-            int file = fileIndex.computeIfAbsent(windows.get(i), w -> fileIndex.size());
-            placed.add(new TensorEntry(t.name(), t.dtype(), t.shape(), t.offset(), t.nbytes(), file));
-        }
-        return List.copyOf(placed);
+        return placed.stream().map(p -> new TensorEntry(p.tensor().name(), p.tensor().dtype(), p.tensor().shape(),
+                p.offset(), p.tensor().nbytes(), fileIndex.computeIfAbsent(p.file(), f -> fileIndex.size()))).toList();
     }
 
     /** Appends {@code next} to the read-ahead list, merged into the last range when it follows it closely. */

@@ -61,8 +61,10 @@ final class SharedMemoryFile {
 
     /** Creates {@code file} (it must not exist) of {@code bytes}, fully backed, and maps it read-write. */
     static NativeMemory.Mapping create(Path file, long bytes) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
+        // Opened outside the try below: a file that exists already is not ours to delete.
+        FileChannel created = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        try (FileChannel channel = created) {
             long free = Files.getFileStore(file.getParent()).getUsableSpace();
             if (free < bytes) {
                 throw new IOException("not enough free space");

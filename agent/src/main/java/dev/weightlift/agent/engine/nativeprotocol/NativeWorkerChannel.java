@@ -120,11 +120,13 @@ public final class NativeWorkerChannel implements WorkerChannel {
         if (bucketWriteFailed) {
             return;
         }
-        boolean inFlight = ackedBuckets < id;
+        FrameConnection connection = prepare("loading bucket " + id, timeouts.write());
         try {
-            send(Messages.bucket(id, tensors, crc32), "loading bucket " + id, Instant.now().plus(timeouts.write()),
-                    timeouts.write(), !inFlight);
+            connection.write(Messages.bucket(id, tensors, crc32), Instant.now().plus(timeouts.write()));
         } catch (IOException e) {
+            if (ackedBuckets == id) {
+                throw fail(describe(e), e);
+            }
             bucketWriteFailed = true;
         }
     }
@@ -227,29 +229,22 @@ public final class NativeWorkerChannel implements WorkerChannel {
     }
 
     private void send(Frame frame, String step, Instant deadline, Duration timeout) throws EngineException {
+        FrameConnection connection = prepare(step, timeout);
         try {
-            send(frame, step, deadline, timeout, true);
+            connection.write(frame, deadline);
         } catch (IOException e) {
-            throw new IllegalStateException("a failed write is reported as an EngineException", e);
+            throw fail(describe(e), e);
         }
     }
 
-    /** {@code failOnWriteError} false: a failed write is thrown as is, and the connection stays open for reading. */
-    private void send(Frame frame, String step, Instant deadline, Duration timeout, boolean failOnWriteError)
-            throws EngineException, IOException {
+    /** The connection to write {@code step}'s message on, once the channel is known not to have failed. */
+    private FrameConnection prepare(String step, Duration timeout) throws EngineException {
         if (failed) {
             throw new EngineException(who() + " already failed; not " + step);
         }
         FrameConnection connection = connection(timeout);
         pendingStep = step;
-        try {
-            connection.write(frame, deadline);
-        } catch (IOException e) {
-            if (!failOnWriteError) {
-                throw e;
-            }
-            throw fail(describe(e), e);
-        }
+        return connection;
     }
 
     private Frame awaitReply(String type, Instant deadline) throws EngineException {
